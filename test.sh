@@ -122,9 +122,12 @@ build_solution() {
   # In CI no compiler server may outlive the run.
   if [[ "${CI:-}" == "true" ]]; then extra+=(-p:UseSharedCompilation=false); fi
   say "building PresenceD.sln (Release)"
-  if ! timeout --kill-after=30 "$((deadline - SECONDS))" \
-    dotnet build PresenceD.sln -c Release -nologo -v quiet "${extra[@]}" >"$log" 2>&1; then
+  local status=0
+  timeout --kill-after=30 "$((deadline - SECONDS))" \
+    dotnet build PresenceD.sln -c Release -nologo -v quiet "${extra[@]}" >"$log" 2>&1 || status=$?
+  if ((status != 0)); then
     show_log "$log" >&2
+    if ((status == 124 || status == 137)); then die "build timed out (budget ${budget} s)"; fi
     die "build failed"
   fi
   say "build ok ($((SECONDS - started)) s)"
