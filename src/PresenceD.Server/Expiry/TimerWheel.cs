@@ -4,9 +4,10 @@ namespace PresenceD.Server.Expiry;
 
 /// <summary>
 /// Hashed timer wheel (after nats-server's thw.go) with intrusive doubly linked slots, so
-/// Schedule, re-arm and Cancel are O(1) and allocate nothing. A timer sits in slot
-/// (dueAtMs / tick) mod slotCount; one due beyond a revolution stays in its slot and is skipped
-/// until its due time has come, so firing is exact to the clock reading and never early.
+/// Schedule, re-arm and Cancel are O(1) and allocate nothing. A timer goes to the slot of the
+/// first tick boundary at or after its due time and fires when Advance reaches that boundary:
+/// never early, at most one tick late. A timer due beyond one revolution stays in its slot and
+/// is skipped until its round comes, so each slot is scanned once per tick that reaches it.
 /// </summary>
 /// <remarks>
 /// Lock order: <c>_advanceGate</c> (serialises Advance, held across callbacks) before <c>_lock</c>
@@ -22,8 +23,7 @@ internal sealed class TimerWheel : IDisposable
     private readonly Lock _advanceGate = new();
     private readonly ManualResetEventSlim _stopSignal = new(false);
     private Thread? _thread;
-    // Lowest tick whose slot may still hold a due timer; the current tick's slot is rescanned
-    // because timers due later within the same tick land in it.
+    // First tick boundary not processed yet; a timer is never placed before it.
     private long _nextTick;
     private int _count;
     private long _callbackFailures;
@@ -45,7 +45,7 @@ internal sealed class TimerWheel : IDisposable
         _tickMs = (long)tick.TotalMilliseconds;
         _slots = new WheelTimer?[slotCount];
         _slotMask = slotCount - 1;
-        _nextTick = clock.NowMs / _tickMs;
+        _nextTick = (clock.NowMs / _tickMs) + 1;
     }
 
     /// <summary>Number of timers waiting in the wheel.</summary>
@@ -75,7 +75,7 @@ internal sealed class TimerWheel : IDisposable
                 _count++;
             }
 
-            long dueTick = Math.Max(dueAtMs / _tickMs, _nextTick);
+            long dueTick = Math.Max(CeilingTick(dueAtMs), _nextTick);
             int slot = (int)(dueTick & _slotMask);
             timer.DueAtMs = dueAtMs;
             timer.WheelSlot = slot;
@@ -225,7 +225,7 @@ internal sealed class TimerWheel : IDisposable
                 }
             }
 
-            _nextTick = Math.Max(_nextTick, nowTick);
+            _nextTick = Math.Max(_nextTick, nowTick + 1);
         }
 
         return Reverse(expired);
@@ -245,6 +245,8 @@ internal sealed class TimerWheel : IDisposable
 
         return reversed;
     }
+
+    private long CeilingTick(long ms) => ms <= 0 ? 0 : ((ms - 1) / _tickMs) + 1;
 
     private void Unlink(WheelTimer timer)
     {
