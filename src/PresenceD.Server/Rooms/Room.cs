@@ -46,6 +46,12 @@ internal sealed class Room<T>
 
     public string Name { get; }
 
+    /// <summary>
+    /// What the owner of the index keeps beside the member set (the server's presence state of the room);
+    /// set once with Interlocked.CompareExchange, lives and dies with the room.
+    /// </summary>
+    public object? State;
+
     public int Count => _count;
 
     /// <summary>True once the room emptied and was taken out of its index; it accepts no joins.</summary>
