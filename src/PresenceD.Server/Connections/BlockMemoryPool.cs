@@ -15,7 +15,7 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
 
     private readonly ConcurrentQueue<Block> _blocks = new();
 
-    public static BlockMemoryPool Shared { get; } = new();
+    public static BlockMemoryPool Blocks { get; } = new();
 
     public override int MaxBufferSize => BlockSize;
 

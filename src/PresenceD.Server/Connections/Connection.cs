@@ -21,7 +21,7 @@ namespace PresenceD.Server.Connections;
 internal sealed class Connection
 {
     private static readonly PipeOptions InputOptions = new(
-        pool: BlockMemoryPool.Shared,
+        pool: BlockMemoryPool.Blocks,
         readerScheduler: PipeScheduler.Inline,
         writerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: 0, // the receive loop parses every read at once; max_frame bounds what stays buffered
@@ -116,7 +116,7 @@ internal sealed class Connection
         }
         long timeout = (long)_server.Options.HeartbeatTimeout.TotalMilliseconds;
         long due = LastSeenMs + timeout;
-        if (nowMs >= due) RequestClose(CloseReason.HeartbeatTimeout);
+        if (nowMs >= due) RequestClose(CloseReason.HeartbeatTimeout, $"silent for {nowMs - LastSeenMs} ms");
         else _server.Wheel.Schedule(_livenessTimer, due); // frames arrived meanwhile: re-arm lazily
     }
 

@@ -26,9 +26,9 @@ internal sealed class ServerContext : IDisposable
         LoggerFactory = loggerFactory;
         Logger = loggerFactory.CreateLogger("presenced");
         Clock = clock;
-        NodeId = string.IsNullOrEmpty(options.NodeId) ? NewNodeId() : options.NodeId;
+        NodeId = options.EffectiveNodeId.Length > 0 ? options.EffectiveNodeId : options.NodeId.Length > 0 ? options.NodeId : NewNodeId();
         Wheel = new TimerWheel(clock, options.TimerTick);
-        History = new HistoryStore(options.HistoryRooms, options.HistorySize, options.HistoryTtl);
+        History = HistoryStore.FromOptions(options, clock);
         Hub = new RoomHub(this);
         Dispatcher = new Dispatcher(this);
         Jwt = options.Auth == AuthMode.Jwt ? JwtVerifier.FromFile(options.JwtSecretFile) : null;

@@ -96,7 +96,7 @@ internal sealed class RoomHub
     public int Publish(RoomMember member, in ReadOnlySequence<byte> payload)
     {
         RoomPresence presence = member.Presence;
-        if (presence.History is null)
+        if (!presence.HistoryEnabled)
         {
             FrameBuffer frame = RoomBroadcaster.Scratch;
             Session session = member.Session;
@@ -126,46 +126,58 @@ internal sealed class RoomHub
     public RoomPresence PresenceOf(Room<RoomMember> room)
     {
         if (room.State is RoomPresence existing) return existing;
-        var created = new RoomPresence(_server.History.Get(room.Name));
+        var created = new RoomPresence(_server.History.Matches(room.Name));
         return Interlocked.CompareExchange(ref room.State, created, null) as RoomPresence ?? created;
     }
 
     private int PublishLocked(RoomMember member, in ReadOnlySequence<byte> payload)
     {
-        RoomPresence presence = member.Presence;
         Session session = member.Session;
         FrameBuffer frame = RoomBroadcaster.Scratch;
-        RoomHistory? history = presence.History;
+        RoomHistory? history = HistoryOf(member);
         if (history is null)
         {
             ServerFrames.Message(frame, member.Room.Name, session.User, session.ConnId, payload, 0);
         }
         else
         {
-            long offset = history.LastOffset + 1;
-            ServerFrames.Message(frame, member.Room.Name, session.User, session.ConnId, payload, (ulong)offset);
-            history.Append(offset, frame.WrittenSpan, _server.Clock.NowMs);
+            while (true)
+            {
+                lock (history.SyncRoot)
+                {
+                    if (!history.IsRetired)
+                    {
+                        long offset = history.NextOffset();
+                        ServerFrames.Message(frame, member.Room.Name, session.User, session.ConnId, payload, (ulong)offset);
+                        history.Append(offset, frame.WrittenSpan, _server.Clock.NowMs);
+                        break;
+                    }
+                }
+                history = _server.History.Get(member.Room.Name)!; // dropped by the expiry sweep meanwhile: a new epoch
+            }
         }
         return RoomBroadcaster.Deliver(member.Room, frame.WrittenSpan, except: session);
     }
 
+    private RoomHistory? HistoryOf(RoomMember member) =>
+        member.Presence.HistoryEnabled ? _server.History.Get(member.Room.Name) : null;
+
     private void SendJoined(RoomMember member, uint rid, in JoinSince since)
     {
         RoomPresence presence = member.Presence;
-        RoomHistory? history = presence.History;
+        RoomHistory? history = HistoryOf(member);
         string epoch = history?.Epoch ?? "";
         long lastOffset = history?.LastOffset ?? 0;
-        bool recovered = false;
-        if (history is not null && since.Present && since.Epoch == epoch)
-        {
-            recovered = history.CanReplay((long)since.Offset, _server.Clock.NowMs);
-        }
+        using var replay = new FrameBuffer(256);
+        bool recovered = history is not null && since.Present && since.Epoch == epoch && since.Offset <= long.MaxValue
+            && history.TryReplay((long)since.Offset, _server.Clock.NowMs, replay, static (output, frame) => output.Write(frame.Span));
+        if (!recovered) replay.Clear();
         int limit = _server.Options.PresenceLimit;
         int others = member.Visible ? presence.Connections - 1 : presence.Connections;
         long total = others + 1;
         int listed = (int)Math.Min(total, Math.Max(limit, 1));
         Connection connection = member.Session.Connection;
-        var state = (Hub: this, Member: member, Rid: rid, Epoch: epoch, Offset: lastOffset, Listed: listed, Recovered: recovered, Total: total, SinceOffset: since.Offset);
+        var state = (Member: member, Rid: rid, Epoch: epoch, Offset: lastOffset, Listed: listed, Recovered: recovered, Total: total, Replay: replay);
         connection.Reply(state, static (output, s) =>
         {
             MessagePackWriter w = ServerFrames.BeginJoined(output, s.Rid, s.Member.Room.Name, s.Epoch, (ulong)s.Offset, s.Listed, out int start);
@@ -181,7 +193,7 @@ internal sealed class RoomHub
             }
             // The visible set cannot change under the presence lock, so written == Listed here.
             ServerFrames.EndJoined(output, ref w, start, s.Recovered, s.Total);
-            if (s.Recovered) s.Member.Presence.History!.Replay((long)s.SinceOffset, output);
+            output.Write(s.Replay.WrittenSpan);
         });
     }
 

@@ -1,6 +1,3 @@
-using PresenceD.Server.History;
-using PresenceD.Server.Sessions;
-
 namespace PresenceD.Server.Rooms;
 
 /// <summary>
@@ -10,12 +7,12 @@ namespace PresenceD.Server.Rooms;
 /// </summary>
 internal sealed class RoomPresence
 {
-    public RoomPresence(RoomHistory? history) => History = history;
+    public RoomPresence(bool historyEnabled) => HistoryEnabled = historyEnabled;
 
     public Lock Sync { get; } = new();
 
-    /// <summary>History of the room when history_rooms matches it; else null.</summary>
-    public RoomHistory? History { get; }
+    /// <summary>True when history_rooms matched the room when it was created locally.</summary>
+    public bool HistoryEnabled { get; }
 
     /// <summary>Visible members (connections). Written under <see cref="Sync"/>.</summary>
     public int Connections { get; set; }

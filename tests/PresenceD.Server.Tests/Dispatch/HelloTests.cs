@@ -10,7 +10,7 @@ public sealed class HelloTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _server = TestServer.Start(o => o.HelloTimeout = TimeSpan.FromMilliseconds(300));
+        _server = TestServer.Start(o => o.HelloTimeout = TimeSpan.FromMilliseconds(1500));
         return Task.CompletedTask;
     }
 
