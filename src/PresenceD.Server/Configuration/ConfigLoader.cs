@@ -231,7 +231,14 @@ internal static class ConfigLoader
         {
             string source = $"environment {name}";
             string keyName = name[EnvironmentPrefix.Length..].ToLowerInvariant();
-            ConfigKey key = ConfigKeys.Find(keyName) ?? throw new ConfigException($"{source}: unknown key '{keyName}'");
+            // The PRESENCED_ prefix is shared with scripts and tools (PRESENCED_BIN in the peers benchmark), so an
+            // unknown variable is reported at startup and ignored rather than fatal, unlike file and command line.
+            ConfigKey? key = ConfigKeys.Find(keyName);
+            if (key is null)
+            {
+                options.IgnoredEnvironment.Add(name);
+                continue;
+            }
             Apply(options, key, value, source);
         }
     }

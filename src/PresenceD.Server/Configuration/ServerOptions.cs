@@ -80,6 +80,9 @@ internal sealed class ServerOptions
 
     public ConfigCommand Command { get; set; } = ConfigCommand.Run;
 
+    /// <summary>PRESENCED_* environment variables that name no key (ignored, reported at startup).</summary>
+    public List<string> IgnoredEnvironment { get; } = [];
+
     /// <summary>The config file path as given on the command line, or null when none was given.</summary>
     public string? ConfigFile { get; set; }
 

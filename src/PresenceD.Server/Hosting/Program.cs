@@ -45,6 +45,7 @@ internal static class Program
             }));
         ILogger log = loggerFactory.CreateLogger("presenced");
 
+        foreach (string ignored in options.IgnoredEnvironment) log.LogWarning("environment {Variable} names no setting; ignored", ignored);
         await using var server = new PresenceServer(options, loggerFactory);
         try
         {
