@@ -199,4 +199,20 @@ public sealed class MalformedInputTests
         }
         Assert.Fail($"{what}: accepted");
     }
+
+    /// <summary>Passes when <paramref name="decode"/> returns or throws <see cref="ProtocolException"/>; any other exception fails.</summary>
+    internal static void AssertRejectedOrDecoded(Action decode, string what)
+    {
+        try
+        {
+            decode();
+        }
+        catch (ProtocolException)
+        {
+        }
+        catch (Exception e)
+        {
+            Assert.Fail($"{what}: {e.GetType().Name} instead of ProtocolException: {e}");
+        }
+    }
 }
