@@ -46,7 +46,7 @@ public static class ClientRequestDecoder
                 break;
             case (long)OpCode.Leave:
             case (long)OpCode.Count:
-                Require(count, 3, request.Op.ToString());
+                Require(count, 3, op == (long)OpCode.Leave ? "LEAVE" : "COUNT");
                 request.Rid = reader.ReadUInt32();
                 request.Room = reader.ReadStringSequence();
                 read = 3;

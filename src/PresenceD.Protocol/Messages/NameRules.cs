@@ -9,6 +9,8 @@ namespace PresenceD.Protocol.Messages;
 /// </summary>
 public static class NameRules
 {
+    private const int StackCopyLimit = 512;
+
     /// <summary>
     /// <see cref="ErrorCode.None"/> when valid; <see cref="ErrorCode.TooLarge"/> over <paramref name="maxBytes"/>;
     /// <see cref="ErrorCode.BadRequest"/> when empty, not UTF-8 or containing a control character.
@@ -17,9 +19,24 @@ public static class NameRules
     {
         if (name.Length > maxBytes) return ErrorCode.TooLarge;
         if (name.IsSingleSegment) return Check(name.First.Span, maxBytes);
-        Span<byte> copy = stackalloc byte[(int)name.Length];
-        name.CopyTo(copy);
-        return Check(copy, maxBytes);
+        int length = (int)name.Length;
+        // maxBytes is the caller's: a large one must not turn into a stack overflow.
+        if (length <= StackCopyLimit)
+        {
+            Span<byte> copy = stackalloc byte[length];
+            name.CopyTo(copy);
+            return Check(copy, maxBytes);
+        }
+        byte[] rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            name.CopyTo(rented);
+            return Check(rented.AsSpan(0, length), maxBytes);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     /// <summary>Same as the sequence overload.</summary>

@@ -17,7 +17,10 @@ public static class ServerMessageDecoder
     {
         var reader = new MessagePackReader(body);
         if (reader.ReadArrayHeader() < 1) throw new ProtocolException("empty frame array");
-        return (OpCode)reader.ReadInt64();
+        long op = reader.ReadInt64();
+        // A wider value would alias a known op once cast to the byte-sized enum.
+        if (op < 1 || op > byte.MaxValue) throw new ProtocolException($"op {op} is not a positive op code");
+        return (OpCode)op;
     }
 
     /// <summary>Decodes a MESSAGE body without allocating; false when the body is another op.</summary>
@@ -71,7 +74,7 @@ public static class ServerMessageDecoder
                 break;
             case (long)OpCode.Error:
                 Require(count, 4, OpCode.Error);
-                message = new ErrorMessage(reader.ReadUInt32(), (ErrorCode)reader.ReadInt64(), reader.ReadString());
+                message = new ErrorMessage(reader.ReadUInt32(), ReadErrorCode(ref reader), reader.ReadString());
                 read = 4;
                 break;
             case (long)OpCode.Joined:
@@ -103,15 +106,15 @@ public static class ServerMessageDecoder
                 break;
             case (long)OpCode.GoAway:
                 Require(count, 4, OpCode.GoAway);
-                message = new GoAwayMessage((ErrorCode)reader.ReadInt64(), reader.ReadString(), reader.ReadInt64());
+                message = new GoAwayMessage(ReadErrorCode(ref reader), reader.ReadString(), reader.ReadInt64());
                 read = 4;
                 break;
             case (long)OpCode.OnlineState:
                 Require(count, 3, OpCode.OnlineState);
                 uint rid = reader.ReadUInt32();
                 int n = reader.ReadArrayHeader();
-                var online = new string[n];
-                for (int i = 0; i < n; i++) online[i] = reader.ReadString();
+                var online = new List<string>(InitialCapacity(n));
+                for (int i = 0; i < n; i++) online.Add(reader.ReadString());
                 message = new OnlineStateMessage(rid, online);
                 read = 3;
                 break;
@@ -125,7 +128,7 @@ public static class ServerMessageDecoder
     private static List<Member> ReadMembers(ref MessagePackReader reader)
     {
         int n = reader.ReadArrayHeader();
-        var members = new List<Member>(n);
+        var members = new List<Member>(InitialCapacity(n));
         for (int i = 0; i < n; i++)
         {
             int fields = reader.ReadArrayHeader();
@@ -137,6 +140,18 @@ public static class ServerMessageDecoder
             members.Add(new Member(user, conn, meta));
         }
         return members;
+    }
+
+    // A count is only checked against the bytes left (one per element), and a reference costs 8 bytes:
+    // presizing to a hostile count would allocate 8x the frame before the elements prove to be there.
+    private static int InitialCapacity(int count) => Math.Min(count, 256);
+
+    private static ErrorCode ReadErrorCode(ref MessagePackReader reader)
+    {
+        long code = reader.ReadInt64();
+        // Unknown codes up to 255 pass through for newer servers; wider ones would alias a known code.
+        if (code < 0 || code > byte.MaxValue) throw new ProtocolException($"error code {code} out of range");
+        return (ErrorCode)code;
     }
 
     private static void Require(int count, int needed, OpCode op)
