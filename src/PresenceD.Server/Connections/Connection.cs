@@ -13,12 +13,12 @@ using PresenceD.Server.Sessions;
 namespace PresenceD.Server.Connections;
 
 /// <summary>
-/// One client socket and its two loops: receive (socket -> pipe -> frames -> dispatch) and send
-/// (outbound queue -> socket, one send per batch). A zero-byte receive waits for data before a block
+/// One client socket: a receive loop (socket -> pipe -> frames -> dispatch) and a send path
+/// (outbound queue -> socket, one send per batch; see Connection.Send.cs). A zero-byte receive waits for data before a block
 /// is rented, so an idle connection holds no receive buffer. Every close goes through
 /// <see cref="RequestClose"/> (first reason wins), and ends in <see cref="Finish"/> exactly once.
 /// </summary>
-internal sealed class Connection
+internal sealed partial class Connection
 {
     private static readonly PipeOptions InputOptions = new(
         pool: BlockMemoryPool.Blocks,
@@ -31,26 +31,25 @@ internal sealed class Connection
     private readonly Socket _socket;
     private readonly ServerContext _server;
     private readonly Pipe _input = new(InputOptions);
-    private readonly SendSignal _sendSignal = new();
     private readonly LivenessTimer _livenessTimer;
-    private readonly CloseDeadlineTimer _closeDeadline;
+    private CloseDeadlineTimer? _closeDeadline;
     private TokenExpiryTimer? _tokenTimer;
     private int _closeRequested;
     private int _finished;
-    private volatile bool _sendLoopMayExit;
+    private volatile bool _finishWhenFlushed;
     private string? _closeDetail;
     private long _lastSeenMs;
 
     public Connection(Socket socket, ServerContext server, long id, EndPoint? remote)
     {
         _socket = socket;
+        _socket.Blocking = false; // sends are tried synchronously first (Connection.Send.cs) and must never block
         _server = server;
         Id = id;
         Remote = remote;
         Outbound = new OutboundQueue(server.Options.SendQueueLimit);
         Session = new Session(this);
         _livenessTimer = new LivenessTimer(this);
-        _closeDeadline = new CloseDeadlineTimer(this);
         _lastSeenMs = server.Clock.NowMs;
     }
 
@@ -76,11 +75,8 @@ internal sealed class Connection
     {
         _server.Wheel.Schedule(_livenessTimer, _server.Clock.NowMs + (long)_server.Options.HelloTimeout.TotalMilliseconds);
         _ = ReceiveLoopAsync();
-        _ = SendLoopAsync();
     }
 
-    /// <summary>Wakes the send loop (after frames were queued).</summary>
-    public void WakeSender() => _sendSignal.Set();
 
     /// <summary>Queues a reply frame written by <paramref name="write"/> into the outbound queue, then wakes the sender.</summary>
     public void Reply<TState>(TState state, Action<FrameBuffer, TState> write)
@@ -212,53 +208,6 @@ internal sealed class Connection
         RequestClose(reason, message);
     }
 
-    private async Task SendLoopAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                await _sendSignal.WaitAsync();
-                while (Outbound.TryTakeBatch(out FrameBuffer batch))
-                {
-                    ReadOnlyMemory<byte> data = batch.WrittenMemory;
-                    _server.Metrics.BytesSent(data.Length);
-                    while (!data.IsEmpty)
-                    {
-                        int sent = await _socket.SendAsync(data, SocketFlags.None);
-                        data = data.Slice(sent);
-                    }
-                    Outbound.CompleteBatch(batch);
-                }
-                if (_sendLoopMayExit)
-                {
-                    // RequestClose queued its last frames before setting the flag: send them too.
-                    while (Outbound.TryTakeBatch(out FrameBuffer last))
-                    {
-                        ReadOnlyMemory<byte> data = last.WrittenMemory;
-                        while (!data.IsEmpty) data = data.Slice(await _socket.SendAsync(data, SocketFlags.None));
-                        Outbound.CompleteBatch(last);
-                    }
-                    break;
-                }
-            }
-        }
-        catch (SocketException e)
-        {
-            RequestClose(CloseReason.SocketError, e.SocketErrorCode.ToString());
-        }
-        catch (ObjectDisposedException)
-        {
-            RequestClose(CloseReason.SocketError, "socket closed");
-        }
-        catch (Exception e)
-        {
-            _server.Logger.LogError(e, "conn {Conn}: send loop failed", Session.ConnId);
-            RequestClose(CloseReason.InternalError, e.GetType().Name);
-        }
-        Finish();
-    }
-
     /// <summary>
     /// Closes the connection for <paramref name="reason"/>; the first call wins. Queues the GOAWAY the
     /// protocol names for the reason, removes the session's presence at once (on a pool thread, so the
@@ -282,9 +231,10 @@ internal sealed class Connection
         ThreadPool.UnsafeQueueUserWorkItem(static c => c._server.Hub.EndSession(c.Session, c.CloseReason), this, preferLocal: false);
         if (flush)
         {
+            _closeDeadline = new CloseDeadlineTimer(this);
             _server.Wheel.Schedule(_closeDeadline, _server.Clock.NowMs + CloseReasons.FlushDeadlineMs);
-            _sendLoopMayExit = true;
-            _sendSignal.Set();
+            _finishWhenFlushed = true;
+            WakeSender();
         }
         else
         {
@@ -296,7 +246,7 @@ internal sealed class Connection
     public void Abort()
     {
         if (Volatile.Read(ref _closeRequested) == 0) RequestClose(CloseReason.InternalError, "aborted");
-        _sendLoopMayExit = true;
+        _finishWhenFlushed = true;
         try
         {
             _socket.Dispose();
@@ -304,13 +254,13 @@ internal sealed class Connection
         catch (ObjectDisposedException)
         {
         }
-        _sendSignal.Set();
+        Finish();
     }
 
     private void Finish()
     {
         if (Interlocked.Exchange(ref _finished, 1) != 0) return;
-        _server.Wheel.Cancel(_closeDeadline);
+        if (_closeDeadline is not null) _server.Wheel.Cancel(_closeDeadline);
         try
         {
             if (_socket.Connected) _socket.Shutdown(SocketShutdown.Both);

@@ -7,13 +7,13 @@ namespace PresenceD.Server.Connections;
 /// A connection's bounded outbound bytes, double-buffered: producers (this connection's replies, other
 /// connections' fan-out) append whole frames to the pending buffer under a short lock; the send loop
 /// swaps it with the sending buffer and writes the whole batch with one send call. Buffers come from a
-/// pool and go back when the queue drains, so an idle connection holds none.
+/// pool and go back when the queue drains, so an idle connection holds none. The lock is this object's
+/// monitor rather than a separate lock object, to keep the per-connection footprint small.
 /// </summary>
 internal sealed class OutboundQueue
 {
     private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 64 * 1024 * 1024, maxArraysPerBucket: 4096);
 
-    private readonly Lock _lock = new();
     private FrameBuffer _pending = new(4096, Pool);
     private FrameBuffer _sending = new(4096, Pool);
     private long _limit;
@@ -35,7 +35,7 @@ internal sealed class OutboundQueue
     /// <summary>Appends an encoded frame (or several). Returns false when it would pass the limit or the queue is sealed.</summary>
     public EnqueueResult Enqueue(ReadOnlySpan<byte> frames)
     {
-        lock (_lock)
+        lock (this)
         {
             if (_sealed) return EnqueueResult.Closed;
             int before = _pending.WrittenCount;
@@ -49,14 +49,14 @@ internal sealed class OutboundQueue
     /// <summary>Lets the caller encode straight into the pending buffer under the lock; dispose to commit.</summary>
     public Writer BeginWrite()
     {
-        _lock.Enter();
+        Monitor.Enter(this);
         return new Writer(this);
     }
 
     /// <summary>Swaps out the pending bytes for sending; false when nothing is pending.</summary>
     public bool TryTakeBatch(out FrameBuffer batch)
     {
-        lock (_lock)
+        lock (this)
         {
             if (_pending.WrittenCount == 0)
             {
@@ -73,7 +73,7 @@ internal sealed class OutboundQueue
     /// <summary>Called by the send loop after a batch went out: clears it, and returns buffers to the pool once idle.</summary>
     public void CompleteBatch(FrameBuffer batch)
     {
-        lock (_lock)
+        lock (this)
         {
             if (_pending.WrittenCount == 0)
             {
@@ -90,7 +90,7 @@ internal sealed class OutboundQueue
     /// <summary>Refuses further frames; optionally drops what is pending (slow consumer) so the last frame can go out.</summary>
     public void Seal(bool discardPending)
     {
-        lock (_lock)
+        lock (this)
         {
             _sealed = true;
             if (discardPending)
@@ -104,7 +104,7 @@ internal sealed class OutboundQueue
     /// <summary>Appends a final frame even when sealed or over the limit (GOAWAY).</summary>
     public void EnqueueFinal(Action<FrameBuffer> write)
     {
-        lock (_lock)
+        lock (this)
         {
             write(_pending);
             Volatile.Write(ref _pendingCount, _pending.WrittenCount);
@@ -114,7 +114,7 @@ internal sealed class OutboundQueue
     /// <summary>Returns every buffer to the pool (after the socket is gone).</summary>
     public void ReleaseAll()
     {
-        lock (_lock)
+        lock (this)
         {
             _sealed = true;
             _pending.Release();
@@ -143,7 +143,7 @@ internal sealed class OutboundQueue
         public void Dispose()
         {
             Volatile.Write(ref _queue._pendingCount, _queue._pending.WrittenCount);
-            _queue._lock.Exit();
+            Monitor.Exit(_queue);
         }
     }
 }

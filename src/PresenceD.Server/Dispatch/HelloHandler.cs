@@ -58,12 +58,11 @@ internal sealed partial class Dispatcher
         }
 
         Session session = connection.Session;
-        session.User = user;
+        session.User = _server.OnlineUsers.Add(user);
         session.ConnId = _server.NextConnId();
-        session.ClientName = request.ClientName.IsEmpty ? "" : Utf8.GetString(request.ClientName);
+        session.ClientName = ClientNames.Canonical(request.ClientName);
         session.AllowedRooms = allowedRooms;
         session.HelloDone = true;
-        _server.OnlineUsers.Add(user);
         connection.OnHelloDone();
         if (expiresAtMs != 0) connection.ScheduleTokenExpiry(expiresAtMs);
         var welcome = (rid, user, conn: session.ConnId, node: _server.NodeId, hb: (long)options.HeartbeatInterval.TotalMilliseconds,

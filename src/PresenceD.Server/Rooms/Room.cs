@@ -8,7 +8,8 @@ namespace PresenceD.Server.Rooms;
 /// Members live in a slot array and never move inside a published array: a leave nulls its
 /// position and the position is reused by a later join. When the array is full it grows into a
 /// new array; when fewer than a quarter of the used positions hold members it is compacted into
-/// a new array. Both publish the new array with a release write, so a reader on the old one
+/// a new array. Writers lock the room object itself: no separate lock object, since a room per
+/// connection is common and every byte per room counts. Both publish the new array with a release write, so a reader on the old one
 /// still sees a consistent view, and enumeration costs at most ~4x the member count.
 /// Because compaction moves members, the slot handed to a member is a stable handle into a
 /// handle table (handle -> position), not a position. The handle table is sized by the room's
@@ -17,11 +18,11 @@ namespace PresenceD.Server.Rooms;
 internal sealed class Room<T>
     where T : class
 {
-    private const int InitialCapacity = 4;
+    // Most rooms hold few members (a room per user or per match); growth doubles from here.
+    private const int InitialCapacity = 1;
     // Below this many used positions a sparse array costs less to scan than to rebuild.
     private const int CompactionFloor = 64;
 
-    private readonly Lock _lock = new();
     private RoomSegment<T> _segment;
     private int[] _positionHandle;
     private int[] _freePositions;
@@ -64,7 +65,7 @@ internal sealed class Room<T>
     public bool TryAdd(T member, out int slot)
     {
         ArgumentNullException.ThrowIfNull(member);
-        lock (_lock)
+        lock (this)
         {
             if (_retired)
             {
@@ -112,7 +113,7 @@ internal sealed class Room<T>
 
     private bool RemoveCore(int slot, bool retireWhenEmpty)
     {
-        lock (_lock)
+        lock (this)
         {
             int position = (uint)slot < (uint)_handleHigh ? _handlePosition[slot] : -1;
             if (position < 0)

@@ -3,7 +3,9 @@ namespace PresenceD.Server.Sessions;
 /// <summary>Users with at least one live (hello-done) connection on this node, for ONLINE.</summary>
 internal sealed class OnlineUsers
 {
-    private readonly Dictionary<string, int> _connections = new(StringComparer.Ordinal);
+    // user -> (the first connection's copy of the name, connection count): later connections of the user
+    // share that one string instead of each keeping its own.
+    private readonly Dictionary<string, (string Name, int Connections)> _connections = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
     public int Count
@@ -14,18 +16,24 @@ internal sealed class OnlineUsers
         }
     }
 
-    public void Add(string user)
+    /// <summary>Counts a connection of <paramref name="user"/>; returns the shared copy of the name.</summary>
+    public string Add(string user)
     {
-        lock (_lock) _connections[user] = _connections.GetValueOrDefault(user) + 1;
+        lock (_lock)
+        {
+            (string name, int count) = _connections.GetValueOrDefault(user, (user, 0));
+            _connections[user] = (name, count + 1);
+            return name;
+        }
     }
 
     public void Remove(string user)
     {
         lock (_lock)
         {
-            int left = _connections.GetValueOrDefault(user) - 1;
-            if (left <= 0) _connections.Remove(user);
-            else _connections[user] = left;
+            (string name, int count) = _connections.GetValueOrDefault(user, (user, 0));
+            if (count <= 1) _connections.Remove(user);
+            else _connections[user] = (name, count - 1);
         }
     }
 

@@ -20,8 +20,8 @@ internal sealed class Session
 
     public Connection Connection { get; }
 
-    /// <summary>Guards joins, leaves, updates and cleanup of this session.</summary>
-    public Lock Sync { get; } = new();
+    /// <summary>Guards joins, leaves, updates and cleanup of this session (the session's own monitor: no lock object per connection).</summary>
+    public object Sync => this;
 
     public bool HelloDone { get; set; }
 

@@ -1,0 +1,94 @@
+using System.Net.Sockets;
+using PresenceD.Protocol.Framing;
+
+namespace PresenceD.Server.Connections;
+
+/// <summary>
+/// The send path. There is no send loop waiting per connection: whoever queued frames (usually a receive
+/// loop at the end of a read, through <see cref="Fanout.FlushBatch"/>) writes the whole pending batch with one
+/// non-blocking send on its own thread, as nats-server flushes every client a read touched. Only when the
+/// socket buffer is full does the rest go out asynchronously. An idle connection thus holds no send task,
+/// no send buffer and no send event args.
+/// </summary>
+internal sealed partial class Connection
+{
+    // 1 while one thread owns the socket's send side (a synchronous send or an async continuation).
+    private int _sending;
+
+    /// <summary>Sends what is queued, now, unless another thread is already sending (it will pick it up).</summary>
+    public void WakeSender()
+    {
+        if (Interlocked.CompareExchange(ref _sending, 1, 0) != 0) return;
+        SendPending();
+    }
+
+    /// <summary>Runs with <see cref="_sending"/> owned; releases it when the queue is empty.</summary>
+    private void SendPending()
+    {
+        while (true)
+        {
+            if (!Outbound.TryTakeBatch(out FrameBuffer batch))
+            {
+                Volatile.Write(ref _sending, 0);
+                if (_finishWhenFlushed)
+                {
+                    Finish();
+                    return;
+                }
+                // A producer may have queued after TryTakeBatch and seen the flag still set: look again.
+                if (Outbound.PendingBytes == 0 || Interlocked.CompareExchange(ref _sending, 1, 0) != 0) return;
+                continue;
+            }
+            ReadOnlyMemory<byte> data = batch.WrittenMemory;
+            _server.Metrics.BytesSent(data.Length);
+            int sent;
+            SocketError error;
+            try
+            {
+                sent = _socket.Send(data.Span, SocketFlags.None, out error);
+            }
+            catch (ObjectDisposedException)
+            {
+                SendFailed(batch, SocketError.OperationAborted);
+                return;
+            }
+            if (error == SocketError.Success && sent == data.Length)
+            {
+                Outbound.CompleteBatch(batch);
+                continue;
+            }
+            if (error is SocketError.Success or SocketError.WouldBlock)
+            {
+                _ = SendRestAsync(batch, error == SocketError.Success ? sent : 0);
+                return;
+            }
+            SendFailed(batch, error);
+            return;
+        }
+    }
+
+    /// <summary>The socket buffer is full: finish the batch asynchronously, then go back to synchronous sends.</summary>
+    private async Task SendRestAsync(FrameBuffer batch, int offset)
+    {
+        try
+        {
+            ReadOnlyMemory<byte> rest = batch.WrittenMemory.Slice(offset);
+            while (!rest.IsEmpty) rest = rest.Slice(await _socket.SendAsync(rest, SocketFlags.None));
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            SendFailed(batch, e is SocketException se ? se.SocketErrorCode : SocketError.OperationAborted);
+            return;
+        }
+        Outbound.CompleteBatch(batch);
+        SendPending();
+    }
+
+    private void SendFailed(FrameBuffer batch, SocketError error)
+    {
+        Outbound.CompleteBatch(batch);
+        Volatile.Write(ref _sending, 0);
+        RequestClose(CloseReason.SocketError, error.ToString());
+        Abort();
+    }
+}
