@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using PresenceD.Protocol;
+using PresenceD.Protocol.Messages;
+using PresenceD.Protocol.Framing;
+using PresenceD.Server.Connections;
+using PresenceD.Server.Hosting;
+
+namespace PresenceD.Server.Accept;
+
+/// <summary>
+/// The accept loop. Errors are sorted as Garnet's server does: fatal (the listener is gone: stop),
+/// resource pressure (out of descriptors or buffers: back off 100 ms doubling to 5 s) and transient
+/// (the peer gave up mid-handshake: log and go on). The connection count is reserved before the
+/// connection is built and given back if setup fails; over max_connections the client gets GOAWAY LIMIT.
+/// </summary>
+internal sealed class SocketListener : IDisposable
+{
+    private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
+
+    private readonly ServerContext _server;
+    private readonly Socket _listen;
+    private long _nextId;
+
+    public SocketListener(ServerContext server, IPEndPoint endpoint)
+    {
+        _server = server;
+        _listen = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        _listen.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listen.Bind(endpoint);
+        _listen.Listen(4096);
+    }
+
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_listen.LocalEndPoint!;
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        TimeSpan backoff = MinBackoff;
+        while (!stop.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listen.AcceptAsync(stop);
+                backoff = MinBackoff;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e) when (IsResourcePressure(e.SocketErrorCode))
+            {
+                _server.Logger.LogWarning("accept: {Error}; backing off {Backoff} ms", e.SocketErrorCode, backoff.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(backoff, stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                continue;
+            }
+            catch (SocketException e) when (IsTransient(e.SocketErrorCode))
+            {
+                _server.Logger.LogDebug("accept: transient {Error}", e.SocketErrorCode);
+                continue;
+            }
+            catch (SocketException e)
+            {
+                _server.Logger.LogCritical("accept failed fatally: {Error}; the listener stops", e.SocketErrorCode);
+                throw;
+            }
+            Admit(socket);
+        }
+    }
+
+    private void Admit(Socket socket)
+    {
+        _server.Metrics.Accepted();
+        if (!_server.Connections.TryReserve(_server.Options.MaxConnections))
+        {
+            RefuseFull(socket);
+            return;
+        }
+        try
+        {
+            socket.NoDelay = true;
+            var connection = new Connection(socket, _server, Interlocked.Increment(ref _nextId), socket.RemoteEndPoint);
+            _server.Connections.Add(connection);
+            connection.Start();
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            _server.Connections.Unreserve();
+            _server.Logger.LogDebug("accept: connection gone during setup ({Error})", e.Message);
+            socket.Dispose();
+        }
+    }
+
+    /// <summary>GOAWAY LIMIT right after accept, best effort (one non-blocking send), then close.</summary>
+    private void RefuseFull(Socket socket)
+    {
+        _server.Metrics.ConnectionClosed(CloseReason.ServerFull);
+        _server.Logger.LogInformation("conn from {Remote} refused: {Reason} (max_connections {Max})", socket.RemoteEndPoint, CloseReason.ServerFull, _server.Options.MaxConnections);
+        try
+        {
+            using var frame = new FrameBuffer(64);
+            (ErrorCode code, string message, long reconnectMs) = CloseReasons.GoAwayFor(CloseReason.ServerFull, _server.Options);
+            ServerFrames.GoAway(frame, code, message, reconnectMs);
+            socket.Blocking = false;
+            socket.Send(frame.WrittenSpan, SocketFlags.None, out _);
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+        socket.Dispose();
+    }
+
+    private static bool IsResourcePressure(SocketError error) =>
+        error is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable or SocketError.SystemNotReady;
+
+    private static bool IsTransient(SocketError error) =>
+        error is SocketError.ConnectionAborted or SocketError.ConnectionReset or SocketError.Interrupted or SocketError.TryAgain or SocketError.WouldBlock;
+
+    public void Dispose() => _listen.Dispose();
+}

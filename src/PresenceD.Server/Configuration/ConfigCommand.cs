@@ -1,0 +1,9 @@
+namespace PresenceD.Server.Configuration;
+
+/// <summary>What the command line asked the process to do.</summary>
+internal enum ConfigCommand
+{
+    Run,
+    CheckConfig,
+    Help,
+}

@@ -1,0 +1,72 @@
+namespace PresenceD.Server.Configuration;
+
+/// <summary>Rules that involve more than one key; each error names where the offending value was set.</summary>
+internal static class ConfigValidator
+{
+    public static void Validate(ServerOptions options)
+    {
+        if (options.HeartbeatTimeout <= options.HeartbeatInterval)
+        {
+            throw Error(options, "heartbeat_timeout", "must be greater than", "heartbeat_interval");
+        }
+
+        if (options.TimerTick > options.HeartbeatInterval)
+        {
+            throw Error(options, "timer_tick", "must not exceed", "heartbeat_interval");
+        }
+
+        if (options.TimerTick > options.HelloTimeout)
+        {
+            throw Error(options, "timer_tick", "must not exceed", "hello_timeout");
+        }
+
+        if (options.SendQueueLimit < options.MaxFrame)
+        {
+            throw Error(options, "send_queue_limit", "must be at least", "max_frame");
+        }
+
+        if (options.PublishBurst > 0 && options.PublishRate == 0)
+        {
+            throw Error(options, "publish_burst", "needs a non-zero", "publish_rate");
+        }
+
+        if (options.AdminPort == options.Port)
+        {
+            throw Error(options, "admin_port", "must differ from", "port");
+        }
+
+        if (options.Auth == AuthMode.Jwt)
+        {
+            ValidateSecretFile(options);
+        }
+    }
+
+    private static void ValidateSecretFile(ServerOptions options)
+    {
+        string where = $"{options.SourceOf("auth")}: auth jwt";
+        if (options.JwtSecretFile.Length == 0)
+        {
+            throw new ConfigException($"{where} needs jwt_secret_file");
+        }
+
+        string fileWhere = $"{options.SourceOf("jwt_secret_file")}: jwt_secret_file '{options.JwtSecretFile}'";
+        FileInfo file = new(options.JwtSecretFile);
+        if (!file.Exists)
+        {
+            throw new ConfigException($"{fileWhere} does not exist");
+        }
+
+        if (file.Length == 0 || File.ReadAllText(file.FullName).Trim().Length == 0)
+        {
+            throw new ConfigException($"{fileWhere} is empty");
+        }
+    }
+
+    private static ConfigException Error(ServerOptions options, string key, string relation, string otherKey)
+    {
+        ConfigKey first = ConfigKeys.Find(key)!;
+        ConfigKey second = ConfigKeys.Find(otherKey)!;
+        return new ConfigException(
+            $"{options.SourceOf(key)}: {key} {first.Format(options)} {relation} {otherKey} {second.Format(options)} (set by {options.SourceOf(otherKey)})");
+    }
+}

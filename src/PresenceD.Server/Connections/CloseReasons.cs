@@ -1,0 +1,31 @@
+using PresenceD.Protocol;
+using PresenceD.Server.Configuration;
+
+namespace PresenceD.Server.Connections;
+
+/// <summary>What each close reason tells the client: the GOAWAY code, its text and the reconnect hint.</summary>
+internal static class CloseReasons
+{
+    /// <summary>How long a closing connection may take to flush its GOAWAY before the socket is cut.</summary>
+    public const long FlushDeadlineMs = 2000;
+
+    public static (ErrorCode Code, string Message, long ReconnectMs) GoAwayFor(CloseReason reason, ServerOptions options) => reason switch
+    {
+        CloseReason.ProtocolError => (ErrorCode.Protocol, "protocol error", 0),
+        CloseReason.FrameTooLarge => (ErrorCode.Protocol, "frame over max_frame", 0),
+        CloseReason.VersionMismatch => (ErrorCode.Version, "unsupported protocol version", 0),
+        CloseReason.AuthFailed => (ErrorCode.Auth, "authentication failed", 0),
+        CloseReason.InvalidHello => (ErrorCode.BadRequest, "invalid hello", 0),
+        CloseReason.TokenExpired => (ErrorCode.Auth, "token expired", 0),
+        CloseReason.HelloTimeout => (ErrorCode.Timeout, "hello timeout", 0),
+        CloseReason.HeartbeatTimeout => (ErrorCode.Timeout, "heartbeat timeout", 0),
+        CloseReason.SlowConsumer => (ErrorCode.SlowConsumer, "send queue over send_queue_limit", 0),
+        CloseReason.ServerFull => (ErrorCode.Limit, "server full", Jitter(1000, 5000)),
+        CloseReason.ServerShutdown => (ErrorCode.Shutdown, "server shutting down", Jitter(500, Math.Max(1000, (long)options.DrainTimeout.TotalMilliseconds))),
+        CloseReason.InternalError => (ErrorCode.Internal, "internal error", Jitter(500, 2000)),
+        _ => (ErrorCode.None, "", 0),
+    };
+
+    /// <summary>A reconnect hint spread over [min, max) so clients do not all return at once.</summary>
+    public static long Jitter(long min, long max) => Random.Shared.NextInt64(min, max);
+}

@@ -1,0 +1,162 @@
+using System.Buffers;
+using PresenceD.Protocol.Framing;
+
+namespace PresenceD.Server.Connections;
+
+/// <summary>
+/// A connection's bounded outbound bytes, double-buffered: producers (this connection's replies, other
+/// connections' fan-out) append whole frames to the pending buffer under a short lock; the send loop
+/// swaps it with the sending buffer and writes the whole batch with one send call. Buffers come from a
+/// pool and go back when the queue drains, so an idle connection holds none.
+/// </summary>
+internal sealed class OutboundQueue
+{
+    private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 64 * 1024 * 1024, maxArraysPerBucket: 4096);
+
+    private readonly Lock _lock = new();
+    private FrameBuffer _pending = new(4096, Pool);
+    private FrameBuffer _sending = new(4096, Pool);
+    private long _limit;
+    private bool _sealed;
+
+    public OutboundQueue(long limit) => _limit = limit;
+
+    /// <summary>Bytes waiting for the send loop (not counting the batch being sent).</summary>
+    public int PendingBytes => Volatile.Read(ref _pendingCount);
+
+    private int _pendingCount;
+
+    public long Limit
+    {
+        get => Volatile.Read(ref _limit);
+        set => Volatile.Write(ref _limit, value);
+    }
+
+    /// <summary>Appends an encoded frame (or several). Returns false when it would pass the limit or the queue is sealed.</summary>
+    public EnqueueResult Enqueue(ReadOnlySpan<byte> frames)
+    {
+        lock (_lock)
+        {
+            if (_sealed) return EnqueueResult.Closed;
+            int before = _pending.WrittenCount;
+            if (before + frames.Length > _limit) return EnqueueResult.Overflow;
+            _pending.Write(frames);
+            Volatile.Write(ref _pendingCount, _pending.WrittenCount);
+            return before == 0 ? EnqueueResult.FirstPending : EnqueueResult.Queued;
+        }
+    }
+
+    /// <summary>Lets the caller encode straight into the pending buffer under the lock; dispose to commit.</summary>
+    public Writer BeginWrite()
+    {
+        _lock.Enter();
+        return new Writer(this);
+    }
+
+    /// <summary>Swaps out the pending bytes for sending; false when nothing is pending.</summary>
+    public bool TryTakeBatch(out FrameBuffer batch)
+    {
+        lock (_lock)
+        {
+            if (_pending.WrittenCount == 0)
+            {
+                batch = null!;
+                return false;
+            }
+            (batch, _pending) = (_pending, _sending);
+            _sending = batch;
+            Volatile.Write(ref _pendingCount, 0);
+            return true;
+        }
+    }
+
+    /// <summary>Called by the send loop after a batch went out: clears it, and returns buffers to the pool once idle.</summary>
+    public void CompleteBatch(FrameBuffer batch)
+    {
+        lock (_lock)
+        {
+            if (_pending.WrittenCount == 0)
+            {
+                batch.Release();
+                _pending.Release();
+            }
+            else
+            {
+                batch.Clear();
+            }
+        }
+    }
+
+    /// <summary>Refuses further frames; optionally drops what is pending (slow consumer) so the last frame can go out.</summary>
+    public void Seal(bool discardPending)
+    {
+        lock (_lock)
+        {
+            _sealed = true;
+            if (discardPending)
+            {
+                _pending.Clear();
+                Volatile.Write(ref _pendingCount, 0);
+            }
+        }
+    }
+
+    /// <summary>Appends a final frame even when sealed or over the limit (GOAWAY).</summary>
+    public void EnqueueFinal(Action<FrameBuffer> write)
+    {
+        lock (_lock)
+        {
+            write(_pending);
+            Volatile.Write(ref _pendingCount, _pending.WrittenCount);
+        }
+    }
+
+    /// <summary>Returns every buffer to the pool (after the socket is gone).</summary>
+    public void ReleaseAll()
+    {
+        lock (_lock)
+        {
+            _sealed = true;
+            _pending.Release();
+            _sending.Release();
+            Volatile.Write(ref _pendingCount, 0);
+        }
+    }
+
+    internal readonly ref struct Writer
+    {
+        private readonly OutboundQueue _queue;
+        private readonly int _before;
+
+        public Writer(OutboundQueue queue)
+        {
+            _queue = queue;
+            _before = queue._pending.WrittenCount;
+        }
+
+        /// <summary>The buffer to encode frames into.</summary>
+        public FrameBuffer Buffer => _queue._pending;
+
+        /// <summary>True when the queue was empty before this write (the send loop needs a wake-up).</summary>
+        public bool WasEmpty => _before == 0;
+
+        public void Dispose()
+        {
+            Volatile.Write(ref _queue._pendingCount, _queue._pending.WrittenCount);
+            _queue._lock.Exit();
+        }
+    }
+}
+
+/// <summary>Outcome of <see cref="OutboundQueue.Enqueue"/>.</summary>
+internal enum EnqueueResult
+{
+    /// <summary>Queued behind other pending bytes (the send loop is already due).</summary>
+    Queued,
+    /// <summary>Queued into an empty queue: the send loop must be woken.</summary>
+    FirstPending,
+    /// <summary>Over send_queue_limit: the connection is a slow consumer.</summary>
+    Overflow,
+    /// <summary>The connection is closing.</summary>
+    Closed,
+}

@@ -1,0 +1,79 @@
+using PresenceD.Protocol;
+using PresenceD.Protocol.MessagePack;
+using PresenceD.Protocol.Messages;
+using PresenceD.Server.Configuration;
+using PresenceD.Server.Connections;
+using PresenceD.Server.Dispatch.Auth;
+using PresenceD.Server.Sessions;
+
+namespace PresenceD.Server.Dispatch;
+
+/// <summary>HELLO: version, credential (user id or JWT), then WELCOME; any failure is ERROR + GOAWAY + close.</summary>
+internal sealed partial class Dispatcher
+{
+    private void Hello(Connection connection, ref ClientRequest request)
+    {
+        ServerOptions options = _server.Options;
+        uint rid = request.Rid;
+        if (request.Version != ProtocolConstants.Version)
+        {
+            RefuseHello(connection, rid, ErrorCode.Version, CloseReason.VersionMismatch, $"protocol version {request.Version} is not supported (1 is)");
+            return;
+        }
+        if (!request.HasCredential)
+        {
+            RefuseHello(connection, rid, ErrorCode.Auth, CloseReason.AuthFailed, "credential missing");
+            return;
+        }
+        string user;
+        string[]? allowedRooms = null;
+        long expiresAtMs = 0;
+        if (_server.Jwt is null)
+        {
+            ErrorCode check = NameRules.Check(request.Credential, options.NameMax);
+            if (check != ErrorCode.None)
+            {
+                RefuseHello(connection, rid, check, CloseReason.InvalidHello, check == ErrorCode.TooLarge ? "user id too long" : "invalid user id");
+                return;
+            }
+            user = Utf8.GetString(request.Credential);
+        }
+        else
+        {
+            long nowUnix = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            JwtClaims? claims = _server.Jwt.Verify(Utf8.GetString(request.Credential), nowUnix, (long)options.JwtLeeway.TotalSeconds, out string error);
+            if (claims is null)
+            {
+                RefuseHello(connection, rid, ErrorCode.Auth, CloseReason.AuthFailed, error);
+                return;
+            }
+            if (NameRules.Check(System.Text.Encoding.UTF8.GetBytes(claims.Subject), options.NameMax) != ErrorCode.None)
+            {
+                RefuseHello(connection, rid, ErrorCode.Auth, CloseReason.AuthFailed, "sub is not a valid user id");
+                return;
+            }
+            user = claims.Subject;
+            allowedRooms = claims.Rooms;
+            expiresAtMs = _server.Clock.NowMs + (claims.ExpiresAtUnixSeconds + (long)options.JwtLeeway.TotalSeconds - nowUnix) * 1000;
+        }
+
+        Session session = connection.Session;
+        session.User = user;
+        session.ConnId = _server.NextConnId();
+        session.ClientName = request.ClientName.IsEmpty ? "" : Utf8.GetString(request.ClientName);
+        session.AllowedRooms = allowedRooms;
+        session.HelloDone = true;
+        _server.OnlineUsers.Add(user);
+        connection.OnHelloDone();
+        if (expiresAtMs != 0) connection.ScheduleTokenExpiry(expiresAtMs);
+        var welcome = (rid, user, conn: session.ConnId, node: _server.NodeId, hb: (long)options.HeartbeatInterval.TotalMilliseconds,
+            timeout: (long)options.HeartbeatTimeout.TotalMilliseconds, maxFrame: options.MaxFrame);
+        connection.Reply(welcome, static (output, w) => ServerFrames.Welcome(output, w.rid, w.user, w.conn, w.node, w.hb, w.timeout, w.maxFrame));
+    }
+
+    private static void RefuseHello(Connection connection, uint rid, ErrorCode code, CloseReason reason, string message)
+    {
+        Reply.Error(connection, rid, code, message);
+        connection.RequestClose(reason, message, code);
+    }
+}

@@ -1,0 +1,115 @@
+using System.Buffers;
+using PresenceD.Protocol;
+using PresenceD.Protocol.MessagePack;
+using PresenceD.Protocol.Messages;
+using PresenceD.Server.Configuration;
+using PresenceD.Server.Connections;
+using PresenceD.Server.Rooms;
+using PresenceD.Server.Sessions;
+
+namespace PresenceD.Server.Dispatch;
+
+/// <summary>JOIN, LEAVE, UPDATE and PUBLISH: the ops that act on a room this connection is (or becomes) a member of.</summary>
+internal sealed partial class Dispatcher
+{
+    private void Join(Connection connection, ref ClientRequest request)
+    {
+        uint rid = request.Rid;
+        string? room = RoomName(connection, request.Room, rid);
+        if (room is null) return;
+        Session session = connection.Session;
+        if (!session.MayAccess(room))
+        {
+            Reply.Error(connection, rid, ErrorCode.Forbidden, "the credential does not allow this room");
+            return;
+        }
+        if (MetaTooLarge(connection, ref request)) return;
+        byte[]? meta = request.HasMeta ? request.Meta.ToArray() : null;
+        byte[]? will = request.HasWill ? request.Will.ToArray() : null;
+        var since = new JoinSince(request.HasSince, request.HasSince ? Utf8.GetString(request.SinceEpoch) : "", request.SinceOffset);
+        lock (session.Sync)
+        {
+            if (session.Ended) return;
+            RoomMember? existing = session.FindRoom(ToSpan(request.Room, stackalloc byte[_server.Options.NameMax]));
+            if (existing is not null)
+            {
+                _server.Hub.Rejoin(existing, meta, will, since, rid);
+                return;
+            }
+            if (session.Rooms.Length >= _server.Options.MaxRoomsPerConnection)
+            {
+                Reply.Error(connection, rid, ErrorCode.Limit, $"max_rooms_per_connection ({_server.Options.MaxRoomsPerConnection}) reached");
+                return;
+            }
+            _server.Hub.Join(session, room, request.Room.ToArray(), meta, will, since, rid);
+        }
+    }
+
+    private void Leave(Connection connection, ref ClientRequest request)
+    {
+        RoomMember? member = JoinedRoom(connection, ref request, replyOnRidZero: false);
+        if (member is null) return;
+        lock (connection.Session.Sync)
+        {
+            if (!connection.Session.Ended) _server.Hub.Leave(member, deliverWill: false);
+        }
+        Reply.Ok(connection, request.Rid);
+    }
+
+    private void Update(Connection connection, ref ClientRequest request)
+    {
+        RoomMember? member = JoinedRoom(connection, ref request, replyOnRidZero: false);
+        if (member is null || MetaTooLarge(connection, ref request)) return;
+        byte[]? meta = request.HasMeta ? request.Meta.ToArray() : null;
+        lock (connection.Session.Sync)
+        {
+            if (!connection.Session.Ended) _server.Hub.Update(member, meta);
+        }
+        Reply.Ok(connection, request.Rid);
+    }
+
+    private void Publish(Connection connection, ref ClientRequest request)
+    {
+        RoomMember? member = JoinedRoom(connection, ref request, replyOnRidZero: false);
+        if (member is null)
+        {
+            _server.Metrics.Dropped();
+            return;
+        }
+        ServerOptions options = _server.Options;
+        if (!connection.Session.PublishBucket.TryTake(options.PublishRate, options.PublishBurst, _server.Clock.NowMs))
+        {
+            _server.Metrics.Dropped();
+            if (request.Rid != 0) Reply.Error(connection, request.Rid, ErrorCode.Rate, "publish_rate exceeded");
+            return;
+        }
+        int delivered = _server.Hub.Publish(member, request.Payload);
+        _server.Metrics.Published(delivered);
+        Reply.Ok(connection, request.Rid);
+    }
+
+    /// <summary>The membership named by the request's room, or null after answering NOT_JOINED (or a name error).</summary>
+    private RoomMember? JoinedRoom(Connection connection, ref ClientRequest request, bool replyOnRidZero)
+    {
+        int max = _server.Options.NameMax;
+        if (request.Room.Length > max || request.Room.Length == 0)
+        {
+            RoomName(connection, request.Room, request.Rid, replyOnRidZero);
+            return null;
+        }
+        RoomMember? member = connection.Session.FindRoom(ToSpan(request.Room, stackalloc byte[max]));
+        if (member is null && (request.Rid != 0 || replyOnRidZero))
+        {
+            Reply.Error(connection, request.Rid, ErrorCode.NotJoined, "not joined to this room");
+        }
+        return member;
+    }
+
+    private static ReadOnlySpan<byte> ToSpan(in ReadOnlySequence<byte> bytes, Span<byte> scratch)
+    {
+        if (bytes.IsSingleSegment) return bytes.FirstSpan;
+        if (bytes.Length > scratch.Length) return default;
+        bytes.CopyTo(scratch);
+        return scratch.Slice(0, (int)bytes.Length);
+    }
+}

@@ -1,0 +1,36 @@
+using PresenceD.Server.Connections;
+
+namespace PresenceD.Server.Fanout;
+
+/// <summary>
+/// The connections a receive loop queued frames to while it parsed one read: each one's send loop is
+/// woken once, after the whole read was processed, so a burst of publishes costs one send per recipient
+/// (nats-server's "flush per read for every recipient touched"). One per thread: a receive loop uses it
+/// between two awaits only.
+/// </summary>
+internal sealed class FlushBatch
+{
+    [ThreadStatic] private static FlushBatch? t_current;
+
+    private Connection[] _items = new Connection[64];
+    private int _count;
+
+    public static FlushBatch Current => t_current ??= new FlushBatch();
+
+    public void Add(Connection connection)
+    {
+        if (_count == _items.Length) Array.Resize(ref _items, _items.Length * 2);
+        _items[_count++] = connection;
+    }
+
+    /// <summary>Wakes every touched connection's send loop and forgets them.</summary>
+    public void Flush()
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            _items[i].WakeSender();
+            _items[i] = null!;
+        }
+        _count = 0;
+    }
+}

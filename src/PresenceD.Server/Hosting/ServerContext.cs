@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Logging;
+using PresenceD.Server.Configuration;
+using PresenceD.Server.Connections;
+using PresenceD.Server.Diagnostics;
+using PresenceD.Server.Dispatch;
+using PresenceD.Server.Dispatch.Auth;
+using PresenceD.Server.Expiry;
+using PresenceD.Server.History;
+using PresenceD.Server.Rooms;
+using PresenceD.Server.Sessions;
+
+namespace PresenceD.Server.Hosting;
+
+/// <summary>
+/// The services one daemon shares between its connections. Built once at start; <see cref="Options"/>
+/// is swapped whole on reload, so a reader sees either the old or the new settings, never a mix.
+/// </summary>
+internal sealed class ServerContext : IDisposable
+{
+    private ServerOptions _options;
+    private long _connectionSequence;
+
+    public ServerContext(ServerOptions options, ILoggerFactory loggerFactory, IClock clock)
+    {
+        _options = options;
+        LoggerFactory = loggerFactory;
+        Logger = loggerFactory.CreateLogger("presenced");
+        Clock = clock;
+        NodeId = options.EffectiveNodeId.Length > 0 ? options.EffectiveNodeId : options.NodeId.Length > 0 ? options.NodeId : NewNodeId();
+        Wheel = new TimerWheel(clock, options.TimerTick);
+        History = HistoryStore.FromOptions(options, clock);
+        Hub = new RoomHub(this);
+        Dispatcher = new Dispatcher(this);
+        Jwt = options.Auth == AuthMode.Jwt ? JwtVerifier.FromFile(options.JwtSecretFile) : null;
+        Metrics = new ServerMetrics(() => Connections.Count, () => Hub.Index.Count, () => Hub.Index.Rooms.Sum(r => (long)r.Count));
+    }
+
+    public ServerOptions Options
+    {
+        get => Volatile.Read(ref _options);
+        set => Volatile.Write(ref _options, value);
+    }
+
+    public ILoggerFactory LoggerFactory { get; }
+
+    public ILogger Logger { get; }
+
+    public IClock Clock { get; }
+
+    public string NodeId { get; }
+
+    public TimerWheel Wheel { get; }
+
+    public HistoryStore History { get; }
+
+    public RoomHub Hub { get; }
+
+    public Dispatcher Dispatcher { get; }
+
+    public JwtVerifier? Jwt { get; }
+
+    public ServerMetrics Metrics { get; }
+
+    public ConnectionRegistry Connections { get; } = new();
+
+    public OnlineUsers OnlineUsers { get; } = new();
+
+    /// <summary>A connection id unique across the cluster: this node's id and a per-node sequence.</summary>
+    public string NextConnId() => NodeId + "-" + Interlocked.Increment(ref _connectionSequence).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+
+    public void Dispose()
+    {
+        Wheel.Dispose();
+        Metrics.Dispose();
+    }
+
+    private static string NewNodeId() => "n" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4)).ToLowerInvariant();
+}

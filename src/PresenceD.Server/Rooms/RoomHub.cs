@@ -1,0 +1,218 @@
+using System.Buffers;
+using PresenceD.Protocol;
+using PresenceD.Protocol.Framing;
+using PresenceD.Protocol.MessagePack;
+using PresenceD.Protocol.Messages;
+using PresenceD.Server.Connections;
+using PresenceD.Server.Fanout;
+using PresenceD.Server.History;
+using PresenceD.Server.Hosting;
+using PresenceD.Server.Sessions;
+
+namespace PresenceD.Server.Rooms;
+
+/// <summary>
+/// Where sessions meet rooms: join, leave, update, publish and session end, each keeping the room
+/// index, the room's presence state, history and the members' views consistent. Joins, leaves, updates
+/// and history appends of one room are ordered by the room's presence lock; publishes to rooms without
+/// history take no lock at all.
+/// </summary>
+internal sealed class RoomHub
+{
+    private readonly ServerContext _server;
+
+    public RoomHub(ServerContext server) => _server = server;
+
+    public RoomIndex<RoomMember> Index { get; } = new();
+
+    /// <summary>JOIN of a room this session is not in yet. Caller holds the session lock and validated the request.</summary>
+    public void Join(Session session, string roomName, byte[] roomUtf8, byte[]? meta, byte[]? will, in JoinSince since, uint rid)
+    {
+        var member = new RoomMember(session, roomUtf8) { Meta = meta, Will = will };
+        Room<RoomMember> room = Index.Join(roomName, member, out int slot);
+        member.Room = room;
+        member.Slot = slot;
+        member.Presence = PresenceOf(room);
+        lock (member.Presence.Sync)
+        {
+            SendJoined(member, rid, since);
+            member.Presence.AddUser(session.User);
+            member.Visible = true;
+            SendDiff(member, joined: member.Meta, left: null, hasJoin: true, hasLeave: false);
+        }
+        session.AddRoom(member);
+        FlushBatch.Current.Flush();
+    }
+
+    /// <summary>JOIN of a room already joined: fresh snapshot, meta acts as UPDATE, will replaced.</summary>
+    public void Rejoin(RoomMember member, byte[]? meta, byte[]? will, in JoinSince since, uint rid)
+    {
+        lock (member.Presence.Sync)
+        {
+            byte[]? old = member.Meta;
+            bool changed = !MetaEquals(old, meta);
+            member.Meta = meta;
+            member.Will = will;
+            SendJoined(member, rid, since);
+            if (changed) SendDiff(member, joined: meta, left: old, hasJoin: true, hasLeave: true);
+        }
+        FlushBatch.Current.Flush();
+    }
+
+    /// <summary>UPDATE: a leave with the old meta and a join with the new one, in one diff, when it changed.</summary>
+    public void Update(RoomMember member, byte[]? meta)
+    {
+        lock (member.Presence.Sync)
+        {
+            byte[]? old = member.Meta;
+            if (MetaEquals(old, meta)) return;
+            member.Meta = meta;
+            SendDiff(member, joined: meta, left: old, hasJoin: true, hasLeave: true);
+        }
+        FlushBatch.Current.Flush();
+    }
+
+    /// <summary>Takes the member out of its room; delivers its will first when asked (vanished without LEAVE/BYE).</summary>
+    public void Leave(RoomMember member, bool deliverWill)
+    {
+        Session session = member.Session;
+        lock (member.Presence.Sync)
+        {
+            if (member.Visible)
+            {
+                member.Visible = false;
+                member.Presence.RemoveUser(session.User);
+                byte[]? will = member.Will;
+                member.Will = null;
+                if (deliverWill && will is not null) PublishLocked(member, new ReadOnlySequence<byte>(will));
+                SendDiff(member, joined: null, left: member.Meta, hasJoin: false, hasLeave: true);
+            }
+        }
+        Index.Leave(member.Room, member.Slot);
+        session.RemoveRoom(member);
+    }
+
+    /// <summary>PUBLISH from a member: encoded once, queued to every other visible member; returns deliveries.</summary>
+    public int Publish(RoomMember member, in ReadOnlySequence<byte> payload)
+    {
+        RoomPresence presence = member.Presence;
+        if (!presence.HistoryEnabled)
+        {
+            FrameBuffer frame = RoomBroadcaster.Scratch;
+            Session session = member.Session;
+            ServerFrames.Message(frame, member.Room.Name, session.User, session.ConnId, payload, 0);
+            return RoomBroadcaster.Deliver(member.Room, frame.WrittenSpan, except: session);
+        }
+        lock (presence.Sync) return PublishLocked(member, payload);
+    }
+
+    /// <summary>Session end: leaves every room (wills delivered unless BYE) and forgets the user if it was its last connection.</summary>
+    public void EndSession(Session session, CloseReason reason)
+    {
+        RoomMember[] rooms;
+        lock (session.Sync)
+        {
+            if (session.Ended) return;
+            session.Ended = true;
+            rooms = session.TakeAllRooms();
+        }
+        bool deliverWills = reason != CloseReason.Bye;
+        foreach (RoomMember member in rooms) Leave(member, deliverWills);
+        if (session.HelloDone) _server.OnlineUsers.Remove(session.User);
+        FlushBatch.Current.Flush();
+    }
+
+    /// <summary>The presence state of a room, created on first use.</summary>
+    public RoomPresence PresenceOf(Room<RoomMember> room)
+    {
+        if (room.State is RoomPresence existing) return existing;
+        var created = new RoomPresence(_server.History.Matches(room.Name));
+        return Interlocked.CompareExchange(ref room.State, created, null) as RoomPresence ?? created;
+    }
+
+    private int PublishLocked(RoomMember member, in ReadOnlySequence<byte> payload)
+    {
+        Session session = member.Session;
+        FrameBuffer frame = RoomBroadcaster.Scratch;
+        RoomHistory? history = HistoryOf(member);
+        if (history is null)
+        {
+            ServerFrames.Message(frame, member.Room.Name, session.User, session.ConnId, payload, 0);
+        }
+        else
+        {
+            while (true)
+            {
+                lock (history.SyncRoot)
+                {
+                    if (!history.IsRetired)
+                    {
+                        long offset = history.NextOffset();
+                        ServerFrames.Message(frame, member.Room.Name, session.User, session.ConnId, payload, (ulong)offset);
+                        history.Append(offset, frame.WrittenSpan, _server.Clock.NowMs);
+                        break;
+                    }
+                }
+                history = _server.History.Get(member.Room.Name)!; // dropped by the expiry sweep meanwhile: a new epoch
+            }
+        }
+        return RoomBroadcaster.Deliver(member.Room, frame.WrittenSpan, except: session);
+    }
+
+    private RoomHistory? HistoryOf(RoomMember member) =>
+        member.Presence.HistoryEnabled ? _server.History.Get(member.Room.Name) : null;
+
+    private void SendJoined(RoomMember member, uint rid, in JoinSince since)
+    {
+        RoomPresence presence = member.Presence;
+        RoomHistory? history = HistoryOf(member);
+        string epoch = history?.Epoch ?? "";
+        long lastOffset = history?.LastOffset ?? 0;
+        using var replay = new FrameBuffer(256);
+        bool recovered = history is not null && since.Present && since.Epoch == epoch && since.Offset <= long.MaxValue
+            && history.TryReplay((long)since.Offset, _server.Clock.NowMs, replay, static (output, frame) => output.Write(frame.Span));
+        if (!recovered) replay.Clear();
+        int limit = _server.Options.PresenceLimit;
+        int others = member.Visible ? presence.Connections - 1 : presence.Connections;
+        long total = others + 1;
+        int listed = (int)Math.Min(total, Math.Max(limit, 1));
+        Connection connection = member.Session.Connection;
+        var state = (Member: member, Rid: rid, Epoch: epoch, Offset: lastOffset, Listed: listed, Recovered: recovered, Total: total, Replay: replay);
+        connection.Reply(state, static (output, s) =>
+        {
+            MessagePackWriter w = ServerFrames.BeginJoined(output, s.Rid, s.Member.Room.Name, s.Epoch, (ulong)s.Offset, s.Listed, out int start);
+            Session self = s.Member.Session;
+            ServerFrames.WriteMember(ref w, self.User, self.ConnId, s.Member.Meta, s.Member.Meta is not null);
+            int written = 1;
+            foreach (RoomMember other in s.Member.Room.Members)
+            {
+                if (written == s.Listed) break;
+                if (!other.Visible || ReferenceEquals(other, s.Member)) continue;
+                ServerFrames.WriteMember(ref w, other.Session.User, other.Session.ConnId, other.Meta, other.Meta is not null);
+                written++;
+            }
+            // The visible set cannot change under the presence lock, so written == Listed here.
+            ServerFrames.EndJoined(output, ref w, start, s.Recovered, s.Total);
+            output.Write(s.Replay.WrittenSpan);
+        });
+    }
+
+    /// <summary>One PRESENCE_DIFF about <paramref name="member"/> to every other visible member.</summary>
+    private void SendDiff(RoomMember member, byte[]? joined, byte[]? left, bool hasJoin, bool hasLeave)
+    {
+        FrameBuffer frame = RoomBroadcaster.Scratch;
+        Session session = member.Session;
+        MessagePackWriter w = ServerFrames.BeginPresenceDiff(frame, member.Room.Name, hasJoin ? 1 : 0, out int start);
+        if (hasJoin) ServerFrames.WriteMember(ref w, session.User, session.ConnId, joined, joined is not null);
+        ServerFrames.WriteDiffLeavesHeader(ref w, hasLeave ? 1 : 0);
+        if (hasLeave) ServerFrames.WriteMember(ref w, session.User, session.ConnId, left, left is not null);
+        ServerFrames.EndFrame(frame, ref w, start);
+        _server.Metrics.Delivered(RoomBroadcaster.Deliver(member.Room, frame.WrittenSpan, except: session));
+    }
+
+    private static bool MetaEquals(byte[]? a, byte[]? b) =>
+        a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
+}
+
+/// <summary>JOIN's since = [epoch, offset], decoded.</summary>
+internal readonly record struct JoinSince(bool Present, string Epoch, ulong Offset);

@@ -1,0 +1,90 @@
+using PresenceD.Server.Connections;
+
+namespace PresenceD.Server.Sessions;
+
+/// <summary>
+/// Per-connection protocol state: who the client is and which rooms it joined.
+/// </summary>
+/// <remarks>
+/// Threads: the connection's receive loop runs dispatch; cleanup may run on a pool thread after a
+/// close requested elsewhere (timer wheel, a fan-out that found a slow consumer, drain).
+/// Lock order: <see cref="Sync"/> (session) -> room presence lock -> outbound queue lock. Fan-out
+/// never takes a session lock and never closes a connection inline (it defers the close), so a
+/// room lock is never held while waiting for a session lock.
+/// </remarks>
+internal sealed class Session
+{
+    private RoomMember[] _rooms = [];
+
+    public Session(Connection connection) => Connection = connection;
+
+    public Connection Connection { get; }
+
+    /// <summary>Guards joins, leaves, updates and cleanup of this session.</summary>
+    public Lock Sync { get; } = new();
+
+    public bool HelloDone { get; set; }
+
+    /// <summary>publish_rate state; touched by the receive loop only.</summary>
+    public TokenBucket PublishBucket;
+
+    /// <summary>True once cleanup ran: no join may succeed after it.</summary>
+    public bool Ended { get; set; }
+
+    public string User { get; set; } = "";
+
+    public string ConnId { get; set; } = "";
+
+    public string ClientName { get; set; } = "";
+
+    /// <summary>Room patterns from the JWT (null: every room is allowed, as with auth none).</summary>
+    public string[]? AllowedRooms { get; set; }
+
+    /// <summary>Joined rooms; copy-on-write (at most max_rooms_per_connection) so PUBLISH reads it without a lock.</summary>
+    public RoomMember[] Rooms => Volatile.Read(ref _rooms);
+
+    /// <summary>The membership whose room name has these UTF-8 bytes, or null.</summary>
+    public RoomMember? FindRoom(ReadOnlySpan<byte> roomUtf8)
+    {
+        foreach (RoomMember member in Rooms)
+        {
+            if (roomUtf8.SequenceEqual(member.RoomUtf8)) return member;
+        }
+        return null;
+    }
+
+    public void AddRoom(RoomMember member)
+    {
+        RoomMember[] rooms = _rooms;
+        var grown = new RoomMember[rooms.Length + 1];
+        rooms.CopyTo(grown, 0);
+        grown[^1] = member;
+        Volatile.Write(ref _rooms, grown);
+    }
+
+    public void RemoveRoom(RoomMember member)
+    {
+        RoomMember[] rooms = _rooms;
+        int index = Array.IndexOf(rooms, member);
+        if (index < 0) return;
+        var shrunk = new RoomMember[rooms.Length - 1];
+        Array.Copy(rooms, 0, shrunk, 0, index);
+        Array.Copy(rooms, index + 1, shrunk, index, rooms.Length - index - 1);
+        Volatile.Write(ref _rooms, shrunk);
+    }
+
+    /// <summary>Takes every membership out (cleanup).</summary>
+    public RoomMember[] TakeAllRooms() => Interlocked.Exchange(ref _rooms, []);
+
+    /// <summary>True when the JWT's rooms claim (or auth none) allows <paramref name="room"/>.</summary>
+    public bool MayAccess(string room)
+    {
+        string[]? patterns = AllowedRooms;
+        if (patterns is null) return true;
+        foreach (string pattern in patterns)
+        {
+            if (pattern.EndsWith('*') ? room.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal) : room == pattern) return true;
+        }
+        return false;
+    }
+}
