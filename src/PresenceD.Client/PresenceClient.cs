@@ -377,7 +377,8 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
 
     private static void RequireName(string value, string name)
     {
-        if (string.IsNullOrEmpty(value)) throw new ArgumentException("must not be empty", name);
+        // Emptiness and length are the server's to judge (BAD_REQUEST, TOO_LARGE), so its limits live in one place.
+        if (value is null) throw new ArgumentNullException(name);
     }
 
     private static bool StopsReconnecting(ErrorCode code) =>

@@ -27,6 +27,7 @@ internal sealed class LoadConnection
     private TaskCompletionSource<ErrorCode>? _reply;
     private uint _replyRid;
     private volatile bool _closing;
+    private volatile bool _byeSent;
     private long _lastSendTimestamp;
 
     private LoadConnection(Socket socket, LoadStats stats)
@@ -143,6 +144,7 @@ internal sealed class LoadConnection
     {
         if (bye && !_closing)
         {
+            _byeSent = true;
             lock (_out) ClientFrames.Bye(_out);
             Flush();
         }
@@ -170,7 +172,7 @@ internal sealed class LoadConnection
                 int read = await _socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None);
                 if (read == 0)
                 {
-                    if (!_closing)
+                    if (!_closing && !_byeSent)
                     {
                         _stats.AddClosedByServer();
                         _stats.Error("closed by server");
@@ -200,7 +202,7 @@ internal sealed class LoadConnection
                 filled = left;
             }
         }
-        catch (Exception e) when (!_closing)
+        catch (Exception e) when (!_closing && !_byeSent)
         {
             _stats.Error("receive: " + Describe(e));
         }
