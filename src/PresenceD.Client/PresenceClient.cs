@@ -325,6 +325,9 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     /// <summary>Same as <see cref="CloseAsync"/>, blocking.</summary>
     public void Dispose() => CloseAsync().GetAwaiter().GetResult();
 
+    /// <summary>Breaks the connection as a network failure would (no BYE), so reconnects can be exercised.</summary>
+    internal void AbortConnection() => _connection?.Close(new System.IO.IOException("connection aborted"));
+
     private Task<JoinedMessage> SendJoin(ClientConnection connection, RoomSubscription sub, bool since, CancellationToken cancellationToken)
     {
         string? epoch = since && !string.IsNullOrEmpty(sub.Epoch) ? sub.Epoch : null;
