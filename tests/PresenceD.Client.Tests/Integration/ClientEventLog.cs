@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+
+namespace PresenceD.Client.Tests.Integration;
+
+/// <summary>Records every event a client raises, in order, and lets a test wait for one.</summary>
+internal sealed class ClientEventLog
+{
+    private readonly ConcurrentQueue<EventArgs> _events = new();
+    private readonly SemaphoreSlim _arrived = new(0);
+
+    public ClientEventLog(PresenceClient client)
+    {
+        client.MessageReceived += (_, e) => Add(e);
+        client.PresenceChanged += (_, e) => Add(e);
+        client.UserPresenceChanged += (_, e) => Add(e);
+        client.RoomRejoined += (_, e) => Add(e);
+        client.StateChanged += (_, e) => Add(e);
+    }
+
+    public IReadOnlyList<EventArgs> All => [.. _events];
+
+    public IEnumerable<T> OfType<T>() => All.OfType<T>();
+
+    /// <summary>Waits (at most <paramref name="seconds"/>) for an event of type T matching <paramref name="match"/>.</summary>
+    public async Task<T> WaitForAsync<T>(Func<T, bool> match, double seconds = 15) where T : EventArgs
+    {
+        DateTime end = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            T? found = OfType<T>().FirstOrDefault(match);
+            if (found is not null) return found;
+            TimeSpan left = end - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero) throw new TimeoutException($"no {typeof(T).Name} matched; events: {string.Join(", ", All.Select(Describe))}");
+            await _arrived.WaitAsync(left < TimeSpan.FromMilliseconds(200) ? left : TimeSpan.FromMilliseconds(200));
+        }
+    }
+
+    private void Add(EventArgs e)
+    {
+        _events.Enqueue(e);
+        _arrived.Release();
+    }
+
+    private static string Describe(EventArgs e) => e switch
+    {
+        UserPresenceEventArgs u => $"user {u.User} {(u.Online ? "online" : "offline")}",
+        ConnectionStateChangedEventArgs s => $"state {s.Current}",
+        RoomRejoinedEventArgs r => $"rejoined {r.Room} recovered={r.Recovered}",
+        RoomMessageEventArgs m => $"message #{m.Offset}",
+        PresenceChangedEventArgs p => $"presence +{p.Joined.Count} -{p.Left.Count} ~{p.Updated.Count}",
+        _ => e.GetType().Name,
+    };
+}

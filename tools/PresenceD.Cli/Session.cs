@@ -1,0 +1,71 @@
+using PresenceD.Client;
+using PresenceD.Protocol;
+
+namespace PresenceD.Cli;
+
+/// <summary>One command's connection: connects, runs the command, says BYE, and turns failures into clear messages and exit codes.</summary>
+internal sealed class Session(string server, string? token, double timeoutSeconds, CliOutput output)
+{
+    public async Task<int> RunAsync(bool reconnect, Func<PresenceClient, CliOutput, Task<int>> command, CancellationToken cancellation)
+    {
+        if (!ServerAddress.TryParse(server, out ServerAddress address))
+        {
+            output.Error($"--server: '{server}' is not host:port");
+            return ExitCodes.Usage;
+        }
+        if (timeoutSeconds <= 0)
+        {
+            output.Error("--timeout must be positive");
+            return ExitCodes.Usage;
+        }
+        var options = new PresenceClientOptions
+        {
+            Host = address.Host,
+            Port = address.Port,
+            Credential = token ?? Environment.GetEnvironmentVariable("PRESENCED_TOKEN") ?? "presence-cli",
+            ClientName = "presence-cli",
+            RequestTimeout = TimeSpan.FromSeconds(timeoutSeconds),
+            ConnectTimeout = TimeSpan.FromSeconds(timeoutSeconds),
+            AutoReconnect = reconnect,
+        };
+        await using var client = new PresenceClient(options);
+        try
+        {
+            await client.ConnectAsync(cancellation);
+            return await command(client, output);
+        }
+        catch (PresenceRequestException e)
+        {
+            output.Error($"server refused: {Name(e.Code)} ({(int)e.Code}): {e.ServerMessage}");
+            return ExitCodes.Refused;
+        }
+        catch (PresenceConnectionException e) when (e.GoAwayCode != ErrorCode.None)
+        {
+            output.Error($"server closed the connection: {e.Message}");
+            return ExitCodes.Refused;
+        }
+        catch (PresenceConnectionException e)
+        {
+            output.Error($"{e.Message} (server {address})");
+            return ExitCodes.Unreachable;
+        }
+        catch (TimeoutException e)
+        {
+            output.Error($"timed out: {e.Message} (server {address})");
+            return ExitCodes.Timeout;
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return ExitCodes.Ok;
+        }
+    }
+
+    private static string Name(ErrorCode code) => code switch
+    {
+        ErrorCode.NotJoined => "NOT_JOINED",
+        ErrorCode.TooLarge => "TOO_LARGE",
+        ErrorCode.BadRequest => "BAD_REQUEST",
+        ErrorCode.SlowConsumer => "SLOW_CONSUMER",
+        _ => code.ToString().ToUpperInvariant(),
+    };
+}

@@ -1,0 +1,191 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using PresenceD.Client;
+using PresenceD.Load.Reporting;
+using PresenceD.Load.Scenarios;
+using Spectre.Console;
+
+namespace PresenceD.Load;
+
+/// <summary>
+/// The presence-load command line: scenarios fanout, rooms, idle and churn with shared flags. Exit codes: 0 when every
+/// expected delivery arrived without errors, 1 for bad arguments or a run with errors or missing deliveries,
+/// 2 when the server cannot be reached.
+/// </summary>
+internal static class LoadApp
+{
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, bool interactive, CancellationToken cancellation = default)
+    {
+        RootCommand root = BuildCommand(output, error, interactive);
+        ParseResult parsed = root.Parse(args);
+        return parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellation);
+    }
+
+    internal static RootCommand BuildCommand(TextWriter output, TextWriter error, bool interactive)
+    {
+        var server = new Option<string>("--server") { Description = "Server address host:port", DefaultValueFactory = _ => "127.0.0.1:7400", Recursive = true };
+        var duration = new Option<string>("--duration") { Description = "Measured time (10s, 500ms, 2m)", DefaultValueFactory = _ => "10s", Recursive = true };
+        var warmup = new Option<string>("--warmup") { Description = "Unmeasured warm-up before fanout/rooms", DefaultValueFactory = _ => "1s", Recursive = true };
+        var payload = new Option<int>("--payload") { Description = "Payload bytes (at least 8: the send timestamp)", DefaultValueFactory = _ => 64, Recursive = true };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout", Recursive = true };
+        var serverPid = new Option<int>("--server-pid") { Description = "Server process id: report its RSS and CPU seconds", Recursive = true };
+        var maxMessages = new Option<long>("--max-messages") { Description = "Stop publishing after this many messages (0 = no limit)", Recursive = true };
+        var sourceAddresses = new Option<int>("--source-addresses") { Description = "Connect from 127.0.0.2.. (N addresses; -1 = automatic above 25,000 connections)", DefaultValueFactory = _ => -1, Recursive = true };
+        var roomPrefix = new Option<string>("--room-prefix") { Description = "Prefix of the rooms the run uses", DefaultValueFactory = _ => "load", Recursive = true };
+        var noProgress = new Option<bool>("--no-progress") { Description = "No live progress on stderr", Recursive = true };
+
+        var subscribers = new Option<int>("--subscribers") { Description = "Subscriber connections", DefaultValueFactory = _ => 1000 };
+        var publishers = new Option<int>("--publishers") { Description = "Publisher connections", DefaultValueFactory = _ => 1 };
+        var window = new Option<int>("--window") { Description = "Messages in flight per publisher", DefaultValueFactory = _ => 100 };
+        Option<int> Connections(int fallback) => new("--connections") { Description = "Connections", DefaultValueFactory = _ => fallback };
+        Option<int> RoomSize(int fallback) => new("--room-size") { Description = "Members per room", DefaultValueFactory = _ => fallback };
+        Option<double> Rate(double fallback, string what) => new("--rate") { Description = what, DefaultValueFactory = _ => fallback };
+
+        var fanout = new Command("fanout", "One room: S subscribers, P publishers, windowed (closed loop)") { subscribers, publishers, window };
+        Option<int> roomsConnections = Connections(1000), roomsSize = RoomSize(10);
+        Option<double> roomsRate = Rate(1, "Messages/s per connection");
+        var rooms = new Command("rooms", "C connections in rooms of R members, each publishing at a rate (open loop)") { roomsConnections, roomsSize, roomsRate };
+        Option<int> idleConnections = Connections(1000);
+        var idle = new Command("idle", "N connections that only heartbeat; server memory per connection") { idleConnections };
+        Option<int> churnConnections = Connections(100), churnSize = RoomSize(10);
+        Option<double> churnRate = Rate(10, "JOIN/LEAVE operations/s per connection");
+        var churn = new Command("churn", "JOIN/LEAVE churn, reconnects and a reconnect storm") { churnConnections, churnSize, churnRate };
+
+        var root = new RootCommand("presence-load: load generator for PresenceD")
+        {
+            server, duration, warmup, payload, json, serverPid, maxMessages, sourceAddresses, roomPrefix, noProgress,
+        };
+        root.Subcommands.Add(fanout);
+        root.Subcommands.Add(rooms);
+        root.Subcommands.Add(idle);
+        root.Subcommands.Add(churn);
+
+        LoadOptions Common(ParseResult p, string scenario)
+        {
+            if (!ServerAddress.TryParse(p.GetValue(server), out ServerAddress address)) throw new ArgumentException($"--server: '{p.GetValue(server)}' is not host:port");
+            if (!LoadOptions.TryParseDuration(p.GetValue(duration), out TimeSpan measured)) throw new ArgumentException($"--duration: '{p.GetValue(duration)}' is not a duration");
+            if (!LoadOptions.TryParseDuration(p.GetValue(warmup), out TimeSpan warm)) throw new ArgumentException($"--warmup: '{p.GetValue(warmup)}' is not a duration");
+            return new LoadOptions
+            {
+                Scenario = scenario,
+                Server = address,
+                Duration = measured,
+                Warmup = warm,
+                Payload = p.GetValue(payload),
+                Json = p.GetValue(json),
+                ServerPid = p.GetValue(serverPid),
+                MaxMessages = p.GetValue(maxMessages),
+                SourceAddresses = p.GetValue(sourceAddresses),
+                RoomPrefix = p.GetValue(roomPrefix) ?? "load",
+                NoProgress = p.GetValue(noProgress),
+            };
+        }
+
+        fanout.SetAction((p, ct) => Execute(() => Common(p, "fanout") with
+        {
+            Subscribers = p.GetValue(subscribers),
+            Publishers = p.GetValue(publishers),
+            Window = p.GetValue(window),
+        }, output, error, interactive, ct));
+        rooms.SetAction((p, ct) => Execute(() => Common(p, "rooms") with
+        {
+            Connections = p.GetValue(roomsConnections),
+            RoomSize = p.GetValue(roomsSize),
+            Rate = p.GetValue(roomsRate),
+        }, output, error, interactive, ct));
+        idle.SetAction((p, ct) => Execute(() => Common(p, "idle") with { Connections = p.GetValue(idleConnections) }, output, error, interactive, ct));
+        churn.SetAction((p, ct) => Execute(() => Common(p, "churn") with
+        {
+            Connections = p.GetValue(churnConnections),
+            RoomSize = p.GetValue(churnSize),
+            Rate = p.GetValue(churnRate),
+        }, output, error, interactive, ct));
+        return root;
+    }
+
+    private static async Task<int> Execute(Func<LoadOptions> parse, TextWriter output, TextWriter error, bool interactive, CancellationToken cancellation)
+    {
+        LoadOptions options;
+        try
+        {
+            options = parse();
+        }
+        catch (ArgumentException e)
+        {
+            await error.WriteLineAsync("presence-load: " + e.Message);
+            return 1;
+        }
+        if (options.Validate() is { } problem)
+        {
+            await error.WriteLineAsync("presence-load: " + problem);
+            return 1;
+        }
+        IPEndPoint endpoint;
+        try
+        {
+            endpoint = await ResolveAndProbeAsync(options.Server, cancellation);
+        }
+        catch (LoadException e)
+        {
+            await error.WriteLineAsync("presence-load: " + e.Message);
+            return 2;
+        }
+        var result = new LoadResult { Scenario = options.Scenario, Server = options.Server.ToString(), Payload = options.Payload };
+        using var context = new LoadContext(options, endpoint, cancellation);
+        Task run = options.Scenario switch
+        {
+            "fanout" => FanoutScenario.RunAsync(context, result),
+            "rooms" => RoomsScenario.RunAsync(context, result),
+            "idle" => IdleScenario.RunAsync(context, result),
+            _ => ChurnScenario.RunAsync(context, result),
+        };
+        if (!options.NoProgress) await LiveProgress.TrackAsync(context, run, error, interactive);
+        try
+        {
+            await run;
+        }
+        catch (LoadException e)
+        {
+            await error.WriteLineAsync("presence-load: " + e.Message);
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            await error.WriteLineAsync("presence-load: interrupted");
+            return 1;
+        }
+        if (options.Json) await output.WriteLineAsync(ResultWriter.ToJson(result));
+        else ResultWriter.WriteTable(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) }), result);
+        if (!result.Ok)
+            await error.WriteLineAsync($"presence-load: {result.ErrorTotal} errors, {Math.Max(0, result.Expected - result.Delivered)} deliveries missing");
+        return result.Ok ? 0 : 1;
+    }
+
+    private static async Task<IPEndPoint> ResolveAndProbeAsync(ServerAddress server, CancellationToken cancellation)
+    {
+        IPAddress address;
+        try
+        {
+            address = IPAddress.TryParse(server.Host, out IPAddress? literal)
+                ? literal
+                : (await Dns.GetHostAddressesAsync(server.Host, cancellation)).First(a => a.AddressFamily == AddressFamily.InterNetwork);
+        }
+        catch (Exception e) when (e is SocketException or InvalidOperationException)
+        {
+            throw new LoadException($"cannot resolve {server.Host}");
+        }
+        var endpoint = new IPEndPoint(address, server.Port);
+        using var probe = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await probe.ConnectAsync(endpoint, cancellation).AsTask().WaitAsync(TimeSpan.FromSeconds(5), cancellation);
+        }
+        catch (Exception e) when (e is SocketException or TimeoutException)
+        {
+            throw new LoadException($"cannot connect to {server}: {(e is SocketException s ? s.SocketErrorCode.ToString() : "timed out")}");
+        }
+        probe.LingerState = new LingerOption(true, 0);
+        return endpoint;
+    }
+}

@@ -1,0 +1,29 @@
+using System.Net;
+using PresenceD.Load.Measurement;
+using PresenceD.Load.Net;
+
+namespace PresenceD.Load;
+
+/// <summary>What a scenario runs with: options, the resolved server, shared counters, the heartbeat pump, and its phase for the progress display.</summary>
+internal sealed class LoadContext(LoadOptions options, IPEndPoint server, CancellationToken cancellation) : IDisposable
+{
+    private volatile string _phase = "starting";
+
+    public LoadOptions Options { get; } = options;
+
+    public IPEndPoint Server { get; } = server;
+
+    public LoadStats Stats { get; } = new();
+
+    public HeartbeatPump Heartbeats { get; } = new();
+
+    public CancellationToken Cancellation { get; } = cancellation;
+
+    public string Phase
+    {
+        get => _phase;
+        set => _phase = value;
+    }
+
+    public void Dispose() => Heartbeats.Dispose();
+}
