@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
+using PresenceD.Server.Expiry;
 using PresenceD.Server.Fanout;
 using PresenceD.Server.Hosting;
 using PresenceD.Server.Sessions;
@@ -18,20 +19,10 @@ namespace PresenceD.Server.Connections;
 /// is rented, so an idle connection holds no receive buffer. Every close goes through
 /// <see cref="RequestClose"/> (first reason wins), and ends in <see cref="Finish"/> exactly once.
 /// </summary>
-internal sealed partial class Connection
+internal sealed partial class Connection : WheelTimer
 {
-    private static readonly PipeOptions InputOptions = new(
-        pool: BlockMemoryPool.Blocks,
-        readerScheduler: PipeScheduler.Inline,
-        writerScheduler: PipeScheduler.Inline,
-        pauseWriterThreshold: 0, // the receive loop parses every read at once; max_frame bounds what stays buffered
-        minimumSegmentSize: BlockMemoryPool.BlockSize,
-        useSynchronizationContext: false);
-
     private readonly Socket _socket;
     private readonly ServerContext _server;
-    private readonly Pipe _input = new(InputOptions);
-    private readonly LivenessTimer _livenessTimer;
     private CloseDeadlineTimer? _closeDeadline;
     private TokenExpiryTimer? _tokenTimer;
     private int _closeRequested;
@@ -49,7 +40,6 @@ internal sealed partial class Connection
         Remote = remote;
         Outbound = new OutboundQueue(server.Options.SendQueueLimit);
         Session = new Session(this);
-        _livenessTimer = new LivenessTimer(this);
         _lastSeenMs = server.Clock.NowMs;
     }
 
@@ -73,8 +63,8 @@ internal sealed partial class Connection
     /// <summary>Starts both loops and the hello deadline.</summary>
     public void Start()
     {
-        _server.Wheel.Schedule(_livenessTimer, _server.Clock.NowMs + (long)_server.Options.HelloTimeout.TotalMilliseconds);
-        _ = ReceiveLoopAsync();
+        _server.Wheel.Schedule(this, _server.Clock.NowMs + (long)_server.Options.HelloTimeout.TotalMilliseconds);
+        StartReceiving();
     }
 
 
@@ -100,9 +90,13 @@ internal sealed partial class Connection
 
     /// <summary>HELLO accepted: the liveness deadline becomes the heartbeat timeout.</summary>
     public void OnHelloDone() =>
-        _server.Wheel.Schedule(_livenessTimer, LastSeenMs + (long)_server.Options.HeartbeatTimeout.TotalMilliseconds);
+        _server.Wheel.Schedule(this, LastSeenMs + (long)_server.Options.HeartbeatTimeout.TotalMilliseconds);
 
-    internal void OnLivenessTimer(long nowMs)
+    /// <summary>
+    /// The connection is its own hello/heartbeat timer (one object less per connection): the deadline fires,
+    /// then the last-seen stamp decides whether to close or re-arm lazily.
+    /// </summary>
+    protected internal override void OnExpired(long nowMs)
     {
         if (IsClosing) return;
         if (!Session.HelloDone)
@@ -113,99 +107,7 @@ internal sealed partial class Connection
         long timeout = (long)_server.Options.HeartbeatTimeout.TotalMilliseconds;
         long due = LastSeenMs + timeout;
         if (nowMs >= due) RequestClose(CloseReason.HeartbeatTimeout, $"silent for {nowMs - LastSeenMs} ms");
-        else _server.Wheel.Schedule(_livenessTimer, due); // frames arrived meanwhile: re-arm lazily
-    }
-
-    private async Task ReceiveLoopAsync()
-    {
-        PipeWriter writer = _input.Writer;
-        PipeReader reader = _input.Reader;
-        bool lastReadFilled = false;
-        try
-        {
-            while (!IsClosing)
-            {
-                if (!lastReadFilled) await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
-                Memory<byte> memory = writer.GetMemory(1);
-                int received = await _socket.ReceiveAsync(memory, SocketFlags.None);
-                if (received == 0)
-                {
-                    RequestClose(CloseReason.ClientClosed);
-                    break;
-                }
-                Volatile.Write(ref _lastSeenMs, _server.Clock.NowMs);
-                lastReadFilled = received == memory.Length;
-                writer.Advance(received);
-                await writer.FlushAsync();
-                _server.Metrics.BytesReceived(received);
-                if (!reader.TryRead(out ReadResult result)) continue;
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                bool keepReading = ProcessFrames(ref buffer);
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                FlushBatch.Current.Flush();
-                if (!keepReading) break;
-            }
-        }
-        catch (SocketException e)
-        {
-            RequestClose(CloseReason.SocketError, e.SocketErrorCode.ToString());
-        }
-        catch (ObjectDisposedException)
-        {
-            RequestClose(CloseReason.SocketError, "socket closed");
-        }
-        catch (Exception e)
-        {
-            _server.Logger.LogError(e, "conn {Conn}: receive loop failed", Session.ConnId);
-            RequestClose(CloseReason.InternalError, e.GetType().Name);
-        }
-        finally
-        {
-            FlushBatch.Current.Flush();
-            await writer.CompleteAsync();
-            await reader.CompleteAsync();
-        }
-    }
-
-    private bool ProcessFrames(ref ReadOnlySequence<byte> buffer)
-    {
-        int maxFrame = _server.Options.MaxFrame;
-        while (!IsClosing)
-        {
-            ReadOnlySequence<byte> body;
-            try
-            {
-                if (FrameReader.TryRead(ref buffer, maxFrame, out body) == FrameStatus.NeedMore) return true;
-            }
-            catch (ProtocolException e)
-            {
-                ProtocolViolation(CloseReason.FrameTooLarge, e.Message, buffer);
-                return false;
-            }
-            ClientRequest request;
-            try
-            {
-                request = ClientRequestDecoder.Decode(body);
-            }
-            catch (ProtocolException e)
-            {
-                ProtocolViolation(CloseReason.ProtocolError, e.Message, body);
-                return false;
-            }
-            _server.Metrics.FrameReceived();
-            _server.Dispatcher.Dispatch(this, ref request);
-        }
-        return false;
-    }
-
-    /// <summary>ERROR(PROTOCOL) with rid 0, then GOAWAY(PROTOCOL) and close; logs a quoted snippet of the bytes.</summary>
-    public void ProtocolViolation(CloseReason reason, string message, in ReadOnlySequence<byte> offending)
-    {
-        if (IsClosing) return;
-        string snippet = Convert.ToHexString(offending.Slice(0, Math.Min(offending.Length, 32)).ToArray());
-        _server.Logger.LogInformation("conn {Conn} from {Remote}: protocol error: {Message} (bytes: {Snippet})", Session.ConnId, Remote, message, snippet);
-        Reply(message, static (output, text) => ServerFrames.Error(output, 0, ErrorCode.Protocol, text));
-        RequestClose(reason, message);
+        else _server.Wheel.Schedule(this, due); // frames arrived meanwhile: re-arm lazily
     }
 
     /// <summary>
@@ -218,7 +120,7 @@ internal sealed partial class Connection
         if (Interlocked.CompareExchange(ref _closeRequested, 1, 0) != 0) return;
         CloseReason = reason;
         _closeDetail = detail;
-        _server.Wheel.Cancel(_livenessTimer);
+        _server.Wheel.Cancel(this);
         if (_tokenTimer is not null) _server.Wheel.Cancel(_tokenTimer);
         (ErrorCode code, string message, long reconnectMs) = CloseReasons.GoAwayFor(reason, _server.Options);
         if (goAwayCode != ErrorCode.None) code = goAwayCode;

@@ -57,7 +57,6 @@ internal static class Program
             return 2;
         }
 
-        if (Environment.GetEnvironmentVariable("PD_EXPERIMENT_GC") == "1") _ = Task.Run(async () => { while (true) { await Task.Delay(2000); GC.Collect(2, GCCollectionMode.Forced, true, true); Console.Error.WriteLine($"EXPERIMENT heap={GC.GetTotalMemory(false)} conns={server.Context.Connections.Count} ws={Environment.WorkingSet}"); } });
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStop);
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStop);

@@ -40,9 +40,9 @@ internal sealed class Room<T>
         Name = name;
         _segment = new RoomSegment<T>(InitialCapacity);
         _positionHandle = new int[InitialCapacity];
-        _freePositions = new int[InitialCapacity];
+        _freePositions = []; // free lists appear with the first leave: many rooms never see one
         _handlePosition = new int[InitialCapacity];
-        _freeHandles = new int[InitialCapacity];
+        _freeHandles = [];
     }
 
     public string Name { get; }
@@ -122,7 +122,7 @@ internal sealed class Room<T>
             }
 
             _handlePosition[slot] = -1;
-            _freeHandles[_freeHandleCount++] = slot;
+            Push(ref _freeHandles, ref _freeHandleCount, slot);
             RoomSegment<T> segment = _segment;
             Volatile.Write(ref segment.Items[position], null);
             int count = _count - 1;
@@ -133,7 +133,7 @@ internal sealed class Room<T>
             }
             else
             {
-                _freePositions[_freePositionCount++] = position;
+                Push(ref _freePositions, ref _freePositionCount, position);
             }
 
             if (retireWhenEmpty && count == 0)
@@ -170,7 +170,6 @@ internal sealed class Room<T>
 
         rebuilt.Used = used;
         _positionHandle = positionHandle;
-        _freePositions = new int[rebuilt.Items.Length];
         _freePositionCount = 0;
         Volatile.Write(ref _segment, rebuilt);
         return rebuilt;
@@ -181,9 +180,14 @@ internal sealed class Room<T>
         if (_handleHigh == _handlePosition.Length)
         {
             Array.Resize(ref _handlePosition, _handlePosition.Length * 2);
-            Array.Resize(ref _freeHandles, _freeHandles.Length * 2);
         }
 
         return _handleHigh++;
+    }
+
+    private static void Push(ref int[] stack, ref int count, int value)
+    {
+        if (count == stack.Length) Array.Resize(ref stack, Math.Max(4, stack.Length * 2));
+        stack[count++] = value;
     }
 }

@@ -1,0 +1,217 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.ObjectPool;
+using PresenceD.Protocol;
+using PresenceD.Protocol.Framing;
+using PresenceD.Protocol.Messages;
+using PresenceD.Server.Fanout;
+
+namespace PresenceD.Server.Connections;
+
+/// <summary>
+/// The receive side, driven by one reusable SocketAsyncEventArgs (no async state machine kept per
+/// connection): a zero-byte receive waits for data with no buffer, then the bytes go through a Pipe
+/// (which stitches frames that span reads) into the frame reader and the dispatcher. The Pipe itself is
+/// borrowed from a pool only while bytes are buffered and goes back as soon as a read ends on a frame
+/// boundary, so an idle connection holds neither a buffer nor a pipe. Heartbeats are stamped here, when
+/// bytes are read, not when a request finishes.
+/// </summary>
+internal sealed partial class Connection
+{
+    private static readonly PipeOptions InputOptions = new(
+        pool: BlockMemoryPool.Blocks,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: 0, // every read is parsed at once; max_frame bounds what stays buffered
+        minimumSegmentSize: BlockMemoryPool.BlockSize,
+        useSynchronizationContext: false);
+
+    private static readonly ObjectPool<Pipe> Pipes = new DefaultObjectPool<Pipe>(new PipePolicy(), maximumRetained: 4096);
+
+    private ReceiveArgs? _receiveArgs;
+    private Pipe? _pipe;
+    private bool _readingData;
+    private bool _lastReadFilled;
+
+    /// <summary>Starts receiving; each completion continues the loop on the thread that completed it.</summary>
+    private void StartReceiving()
+    {
+        _receiveArgs = new ReceiveArgs(this);
+        ReceiveNext();
+    }
+
+    /// <summary>
+    /// Issues receives until one is pending. A zero-byte receive first when the connection was idle, so no
+    /// block is rented before data is there; synchronous completions loop here instead of recursing.
+    /// </summary>
+    private void ReceiveNext()
+    {
+        ReceiveArgs args = _receiveArgs!;
+        try
+        {
+            while (!IsClosing)
+            {
+                if (!_readingData && _pipe is null && !_lastReadFilled)
+                {
+                    args.SetBuffer(Memory<byte>.Empty);
+                    if (_socket.ReceiveAsync(args)) return;
+                    if (!WaitedForData(args)) return;
+                }
+                _pipe ??= Pipes.Get();
+                _readingData = true;
+                args.SetBuffer(_pipe.Writer.GetMemory(1));
+                if (_socket.ReceiveAsync(args)) return;
+                if (!OnDataReceived(args)) return;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            RequestClose(CloseReason.SocketError, "socket closed");
+        }
+        catch (Exception e)
+        {
+            ReceiveFailed(e);
+        }
+    }
+
+    private void OnReceiveCompleted(ReceiveArgs args)
+    {
+        try
+        {
+            bool goOn = _readingData ? OnDataReceived(args) : WaitedForData(args);
+            if (goOn) ReceiveNext();
+        }
+        catch (Exception e)
+        {
+            ReceiveFailed(e);
+        }
+    }
+
+    private bool WaitedForData(ReceiveArgs args)
+    {
+        if (args.SocketError == SocketError.Success) return true;
+        RequestClose(CloseReason.SocketError, args.SocketError.ToString());
+        EndReceiving();
+        return false;
+    }
+
+    /// <summary>Parses what one receive brought; false when the loop must stop.</summary>
+    private bool OnDataReceived(ReceiveArgs args)
+    {
+        _readingData = false;
+        Pipe pipe = _pipe!;
+        int received = args.BytesTransferred;
+        if (args.SocketError != SocketError.Success || received == 0)
+        {
+            RequestClose(received == 0 && args.SocketError == SocketError.Success ? CloseReason.ClientClosed : CloseReason.SocketError,
+                args.SocketError == SocketError.Success ? null : args.SocketError.ToString());
+            EndReceiving();
+            return false;
+        }
+        Volatile.Write(ref _lastSeenMs, _server.Clock.NowMs);
+        _lastReadFilled = received == args.Count;
+        _server.Metrics.BytesReceived(received);
+        pipe.Writer.Advance(received);
+        // With no pause threshold and inline schedulers the flush completes synchronously.
+        ValueTask<FlushResult> flush = pipe.Writer.FlushAsync();
+        if (!flush.IsCompletedSuccessfully) throw new InvalidOperationException("the input pipe paused its writer");
+        _ = flush.Result;
+        bool keepReading = true;
+        if (pipe.Reader.TryRead(out ReadResult result))
+        {
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            keepReading = ProcessFrames(ref buffer);
+            pipe.Reader.AdvanceTo(buffer.Start, buffer.End);
+            FlushBatch.Current.Flush();
+            if (buffer.IsEmpty && !_lastReadFilled)
+            {
+                Pipes.Return(pipe);
+                _pipe = null;
+            }
+        }
+        if (!keepReading) EndReceiving();
+        return keepReading;
+    }
+
+    private void ReceiveFailed(Exception e)
+    {
+        if (e is SocketException se) RequestClose(CloseReason.SocketError, se.SocketErrorCode.ToString());
+        else
+        {
+            _server.Logger.LogError(e, "conn {Conn}: receive failed", Session.ConnId);
+            RequestClose(CloseReason.InternalError, e.GetType().Name);
+        }
+        EndReceiving();
+    }
+
+    /// <summary>The receive side is done: give the pipe back (the socket itself closes in Finish).</summary>
+    private void EndReceiving()
+    {
+        FlushBatch.Current.Flush();
+        Pipe? pipe = Interlocked.Exchange(ref _pipe, null);
+        if (pipe is not null) Pipes.Return(pipe);
+    }
+
+    private bool ProcessFrames(ref ReadOnlySequence<byte> buffer)
+    {
+        int maxFrame = _server.Options.MaxFrame;
+        while (!IsClosing)
+        {
+            ReadOnlySequence<byte> body;
+            try
+            {
+                if (FrameReader.TryRead(ref buffer, maxFrame, out body) == FrameStatus.NeedMore) return true;
+            }
+            catch (ProtocolException e)
+            {
+                ProtocolViolation(CloseReason.FrameTooLarge, e.Message, buffer);
+                return false;
+            }
+            ClientRequest request;
+            try
+            {
+                request = ClientRequestDecoder.Decode(body);
+            }
+            catch (ProtocolException e)
+            {
+                ProtocolViolation(CloseReason.ProtocolError, e.Message, body);
+                return false;
+            }
+            _server.Metrics.FrameReceived();
+            _server.Dispatcher.Dispatch(this, ref request);
+        }
+        return false;
+    }
+
+    /// <summary>ERROR(PROTOCOL) with rid 0, then GOAWAY(PROTOCOL) and close; logs a quoted snippet of the bytes.</summary>
+    public void ProtocolViolation(CloseReason reason, string message, in ReadOnlySequence<byte> offending)
+    {
+        if (IsClosing) return;
+        string snippet = Convert.ToHexString(offending.Slice(0, Math.Min(offending.Length, 32)).ToArray());
+        _server.Logger.LogInformation("conn {Conn} from {Remote}: protocol error: {Message} (bytes: {Snippet})", Session.ConnId, Remote, message, snippet);
+        Reply(message, static (output, text) => ServerFrames.Error(output, 0, ErrorCode.Protocol, text));
+        RequestClose(reason, message);
+    }
+
+    /// <summary>One reusable receive operation per connection, completing straight into the connection.</summary>
+    private sealed class ReceiveArgs(Connection connection) : SocketAsyncEventArgs(unsafeSuppressExecutionContextFlow: true)
+    {
+        protected override void OnCompleted(SocketAsyncEventArgs e) => connection.OnReceiveCompleted(this);
+    }
+
+    /// <summary>Pipes come back completed and reset, ready for the next connection or read.</summary>
+    private sealed class PipePolicy : IPooledObjectPolicy<Pipe>
+    {
+        public Pipe Create() => new(InputOptions);
+
+        public bool Return(Pipe pipe)
+        {
+            pipe.Writer.Complete();
+            pipe.Reader.Complete();
+            pipe.Reset();
+            return true;
+        }
+    }
+}
