@@ -57,6 +57,7 @@ internal static class Program
             return 2;
         }
 
+        await Warmup.RunAsync(server, log, TimeSpan.FromSeconds(5));
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStop);
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStop);
