@@ -91,6 +91,7 @@ internal sealed class Connection
             write(writer.Buffer, state);
             wake = writer.WasEmpty;
         }
+        _server.Metrics.ReplySent();
         if (wake) FlushBatch.Current.Add(this);
         if (Outbound.PendingBytes > Outbound.Limit) RequestClose(CloseReason.SlowConsumer);
     }
