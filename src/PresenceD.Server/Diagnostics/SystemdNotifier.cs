@@ -25,18 +25,20 @@ internal sealed class SystemdNotifier : IDisposable
     public TimeSpan? WatchdogInterval { get; }
 
     /// <summary>The notifier systemd asked for, or null when <c>$NOTIFY_SOCKET</c> is unset (not run by systemd).</summary>
-    public static SystemdNotifier? FromEnvironment()
+    public static SystemdNotifier? FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
+
+    public static SystemdNotifier? FromEnvironment(Func<string, string?> variable)
     {
-        string? socket = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
+        string? socket = variable("NOTIFY_SOCKET");
         if (string.IsNullOrEmpty(socket)) return null;
-        return new SystemdNotifier(socket, WatchdogFromEnvironment());
+        return new SystemdNotifier(socket, WatchdogFromEnvironment(variable));
     }
 
-    private static TimeSpan? WatchdogFromEnvironment()
+    private static TimeSpan? WatchdogFromEnvironment(Func<string, string?> variable)
     {
-        string? pid = Environment.GetEnvironmentVariable("WATCHDOG_PID");
+        string? pid = variable("WATCHDOG_PID");
         if (!string.IsNullOrEmpty(pid) && pid != Environment.ProcessId.ToString(CultureInfo.InvariantCulture)) return null;
-        string? usec = Environment.GetEnvironmentVariable("WATCHDOG_USEC");
+        string? usec = variable("WATCHDOG_USEC");
         return long.TryParse(usec, NumberStyles.None, CultureInfo.InvariantCulture, out long microseconds) && microseconds > 0
             ? TimeSpan.FromMicroseconds(microseconds)
             : null;
