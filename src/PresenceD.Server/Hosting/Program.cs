@@ -71,8 +71,8 @@ internal static class Program
             log.LogInformation("admin http on {EndPoint}: /metrics /healthz /readyz", admin.EndPoint);
         }
 
-        using var notifications = new ServiceNotifications(SystemdNotifier.FromEnvironment(), () => Status(server));
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var notifications = new ServiceNotifications(SystemdNotifier.FromEnvironment(), () => Status(server, draining: stop.Task.IsCompleted));
         using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStop);
         using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStop);
         using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
@@ -151,10 +151,10 @@ internal static class Program
         });
     });
 
-    private static string Status(PresenceServer server)
+    private static string Status(PresenceServer server, bool draining)
     {
         ServerContext context = server.Context;
-        return server.Accepting
+        return server.Accepting && !draining
             ? $"serving {context.Connections.Count} connections in {context.Hub.Index.Count} rooms"
             : $"draining, {context.Connections.Count} connections left";
     }
