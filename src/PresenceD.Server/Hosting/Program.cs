@@ -44,6 +44,19 @@ internal static class Program
         ILogger log = loggerFactory.CreateLogger("presenced");
 
         await using var server = new PresenceServer(options, loggerFactory);
+        // Handlers go in before the start line is logged: a SIGHUP sent as soon as the daemon says it
+        // listens must reload, not kill it (SIGHUP's default action).
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var notifications = new ServiceNotifications(SystemdNotifier.FromEnvironment(), () => Status(server, draining: stop.Task.IsCompleted));
+        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStop);
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStop);
+        using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            notifications.Reloading();
+            Reload(server, args, logLevel, log);
+            notifications.Reloaded();
+        });
         try
         {
             server.Start();
@@ -71,17 +84,6 @@ internal static class Program
             log.LogInformation("admin http on {EndPoint}: /metrics /healthz /readyz", admin.EndPoint);
         }
 
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var notifications = new ServiceNotifications(SystemdNotifier.FromEnvironment(), () => Status(server, draining: stop.Task.IsCompleted));
-        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStop);
-        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStop);
-        using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
-        {
-            context.Cancel = true;
-            notifications.Reloading();
-            Reload(server, args, logLevel, log);
-            notifications.Reloaded();
-        });
         notifications.Ready();
 
         await stop.Task;
