@@ -70,7 +70,10 @@ internal sealed class MetricFamily
         }
         if (definition == typeof(Histogram<>))
         {
-            return new MetricFamily(name, help, Kind.Histogram, false, BucketsOf(instrument));
+            // Zeroed buckets before the first record, so dashboards and rate() see the series from the start.
+            var histogram = new MetricFamily(name, help, Kind.Histogram, false, BucketsOf(instrument));
+            histogram.AddSample("");
+            return histogram;
         }
         return null;
     }
@@ -90,12 +93,7 @@ internal sealed class MetricFamily
         string labels = tags.IsEmpty ? "" : RenderLabels(tags);
         lock (_lock)
         {
-            if (!_samples.TryGetValue(labels, out Sample? sample))
-            {
-                sample = new Sample(_kind == Kind.Histogram ? _bounds.Length + 1 : 0);
-                _samples.Add(labels, sample);
-                _order.Add(labels);
-            }
+            Sample sample = _samples.TryGetValue(labels, out Sample? known) ? known : AddSample(labels);
             switch (_kind)
             {
                 case Kind.Sum:
@@ -113,6 +111,14 @@ internal sealed class MetricFamily
                     break;
             }
         }
+    }
+
+    private Sample AddSample(string labels)
+    {
+        var sample = new Sample(_kind == Kind.Histogram ? _bounds.Length + 1 : 0);
+        _samples.Add(labels, sample);
+        _order.Add(labels);
+        return sample;
     }
 
     public void WriteTo(StringBuilder text)

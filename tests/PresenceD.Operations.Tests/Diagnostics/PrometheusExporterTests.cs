@@ -50,6 +50,20 @@ public sealed class PrometheusExporterTests
     }
 
     [Fact]
+    public void A_histogram_shows_zeroed_buckets_before_its_first_record()
+    {
+        using var meter = new Meter("test-" + Guid.NewGuid());
+        meter.CreateHistogram<double>("wait_seconds");
+        using var exporter = new PrometheusExporter(meter);
+
+        Dictionary<string, double> samples = PrometheusText.Parse(exporter.Scrape());
+
+        Assert.Equal(0, PrometheusText.Value(samples, "wait_seconds_bucket{le=\"0.005\"}"));
+        Assert.Equal(0, PrometheusText.Value(samples, "wait_seconds_bucket{le=\"+Inf\"}"));
+        Assert.Equal(0, PrometheusText.Value(samples, "wait_seconds_count"));
+    }
+
+    [Fact]
     public void Observable_gauges_are_read_at_each_scrape_and_label_sets_that_vanish_vanish()
     {
         using var meter = new Meter("test-" + Guid.NewGuid());
