@@ -14,6 +14,7 @@ namespace PresenceD.Server.Accept;
 /// resource pressure (out of descriptors or buffers: back off 100 ms doubling to 5 s) and transient
 /// (the peer gave up mid-handshake: log and go on). The connection count is reserved before the
 /// connection is built and given back if setup fails; over max_connections the client gets GOAWAY LIMIT.
+/// With proxy_protocol on, the PROXY header is read first, so the limit and every log line see the real client.
 /// </summary>
 internal sealed class SocketListener : IDisposable
 {
@@ -22,11 +23,13 @@ internal sealed class SocketListener : IDisposable
 
     private readonly ServerContext _server;
     private readonly Socket _listen;
+    private readonly bool _proxyProtocol;
     private long _nextId;
 
     public SocketListener(ServerContext server, IPEndPoint endpoint)
     {
         _server = server;
+        _proxyProtocol = server.Options.ProxyProtocol;
         _listen = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         _listen.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listen.Bind(endpoint);
@@ -78,22 +81,52 @@ internal sealed class SocketListener : IDisposable
                 _server.Logger.LogCritical("accept failed fatally: {Error}; the listener stops", e.SocketErrorCode);
                 throw;
             }
-            Admit(socket);
+            Admit(socket, stop);
         }
     }
 
-    private void Admit(Socket socket)
+    private void Admit(Socket socket, CancellationToken stop)
     {
         _server.Metrics.Accepted();
+        if (_proxyProtocol)
+        {
+            _ = AdmitBehindProxyAsync(socket, stop);
+            return;
+        }
+        Admit(socket, socket.RemoteEndPoint);
+    }
+
+    /// <summary>proxy_protocol on: the header must arrive within hello_timeout; then limits and logs see its client address.</summary>
+    private async Task AdmitBehindProxyAsync(Socket socket, CancellationToken stop)
+    {
+        EndPoint? remote;
+        try
+        {
+            remote = await ProxyProtocolReader.ReadAsync(socket, _server.Options.HelloTimeout, stop);
+        }
+        catch (Exception e) when (e is InvalidDataException or OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            _server.Metrics.ConnectionClosed(CloseReason.ProtocolError);
+            string error = e is not OperationCanceledException ? e.Message
+                : stop.IsCancellationRequested ? "server stopping" : "no PROXY header within hello_timeout";
+            _server.Logger.LogInformation("conn from {Remote} refused: {Reason} ({Error})", SafeRemote(socket), CloseReason.ProtocolError, error);
+            socket.Dispose();
+            return;
+        }
+        Admit(socket, remote);
+    }
+
+    private void Admit(Socket socket, EndPoint? remote)
+    {
         if (!_server.Connections.TryReserve(_server.Options.MaxConnections))
         {
-            RefuseFull(socket);
+            RefuseFull(socket, remote);
             return;
         }
         try
         {
             socket.NoDelay = true;
-            var connection = new Connection(socket, _server, Interlocked.Increment(ref _nextId), socket.RemoteEndPoint);
+            var connection = new Connection(socket, _server, Interlocked.Increment(ref _nextId), remote);
             _server.Connections.Add(connection);
             connection.Start();
         }
@@ -105,11 +138,23 @@ internal sealed class SocketListener : IDisposable
         }
     }
 
+    private static EndPoint? SafeRemote(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>GOAWAY LIMIT right after accept, best effort (one non-blocking send), then close.</summary>
-    private void RefuseFull(Socket socket)
+    private void RefuseFull(Socket socket, EndPoint? remote)
     {
         _server.Metrics.ConnectionClosed(CloseReason.ServerFull);
-        _server.Logger.LogInformation("conn from {Remote} refused: {Reason} (max_connections {Max})", socket.RemoteEndPoint, CloseReason.ServerFull, _server.Options.MaxConnections);
+        _server.Logger.LogInformation("conn from {Remote} refused: {Reason} (max_connections {Max})", remote, CloseReason.ServerFull, _server.Options.MaxConnections);
         try
         {
             using var frame = new FrameBuffer(64);

@@ -77,6 +77,7 @@ internal sealed partial class Connection : WheelTimer
             write(writer.Buffer, state);
             wake = writer.WasEmpty;
         }
+        _server.Metrics.ReplySent();
         if (wake) FlushBatch.Current.Add(this);
         if (Outbound.PendingBytes > Outbound.Limit) RequestClose(CloseReason.SlowConsumer);
     }

@@ -15,6 +15,7 @@ internal sealed class ServerMetrics : IDisposable
 
     private static readonly CloseReason[] CloseReasonValues = Enum.GetValues<CloseReason>();
     private static readonly ErrorCode[] ErrorCodeValues = Enum.GetValues<ErrorCode>();
+    private static readonly BackplaneCircuitState[] CircuitStates = Enum.GetValues<BackplaneCircuitState>();
 
     private readonly Meter _meter = new(MeterName);
     private readonly long[] _closes = new long[CloseReasonValues.Length];
@@ -26,6 +27,11 @@ internal sealed class ServerMetrics : IDisposable
     private long _publishes;
     private long _deliveries;
     private long _dropped;
+    private long _repliesSent;
+    private long _sweeps;
+    private long _sweepRemoved;
+    private long _backplaneErrors;
+    private int _circuitState;
 
     public ServerMetrics(Func<long> connections, Func<long> rooms, Func<long> members)
     {
@@ -40,8 +46,29 @@ internal sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("presenced_deliveries_total", () => Read(ref _deliveries), description: "Frames queued to local members by fan-out");
         _meter.CreateObservableCounter("presenced_dropped_total", () => Read(ref _dropped), description: "Messages dropped (not joined with rid 0, rate limited, backplane down)");
         _meter.CreateObservableCounter("presenced_connection_closes_total", ObserveCloses, description: "Connection closes by reason");
-        _meter.CreateObservableCounter("presenced_errors_total", ObserveErrors, description: "ERROR replies by code");
+        _meter.CreateObservableCounter("presenced_errors_total", ObserveErrors, description: "ERROR replies by code (kind client: the request was refused; kind server: a server fault)");
+        _meter.CreateObservableCounter("presenced_frames_sent_total", () => Read(ref _repliesSent) + Read(ref _deliveries), description: "Frames queued to clients: replies and fan-out deliveries");
+        _meter.CreateObservableCounter("presenced_heartbeat_timeouts_total", () => Closes(CloseReason.HeartbeatTimeout), description: "Connections closed for silence past heartbeat_timeout");
+        _meter.CreateObservableCounter("presenced_slow_consumers_total", () => Closes(CloseReason.SlowConsumer), description: "Connections closed for queuing more than send_queue_limit");
+        _meter.CreateObservableGauge("presenced_backplane_circuit_state", ObserveCircuit, description: "Backplane circuit breaker: 1 for the current state, 0 for the others");
+        _meter.CreateObservableCounter("presenced_backplane_errors_total", () => Read(ref _backplaneErrors), description: "Backplane calls that failed or timed out");
+        _meter.CreateObservableCounter("presenced_sweeps_total", () => Read(ref _sweeps), description: "Cluster presence sweeps run");
+        _meter.CreateObservableCounter("presenced_sweep_removed_total", () => Read(ref _sweepRemoved), description: "Expired cluster presence entries removed by sweeps");
+        BackplaneLatency = _meter.CreateHistogram(
+            "presenced_backplane_latency_seconds",
+            "s",
+            "Round trip of backplane calls",
+            tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
     }
+
+    /// <summary>Seconds; tuned for Redis on a LAN (sub-millisecond) up to redis_timeout territory.</summary>
+    public static IReadOnlyList<double> LatencyBuckets { get; } = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+    /// <summary>Backplane round trips in seconds; the backplane records into it (optionally tagged with "op").</summary>
+    public Histogram<double> BackplaneLatency { get; }
+
+    public BackplaneCircuitState CircuitState => (BackplaneCircuitState)Volatile.Read(ref _circuitState);
 
     public Meter Meter => _meter;
 
@@ -66,6 +93,19 @@ internal sealed class ServerMetrics : IDisposable
     public void Delivered(int deliveries) => Interlocked.Add(ref _deliveries, deliveries);
 
     public void Dropped() => Interlocked.Increment(ref _dropped);
+
+    /// <summary>A reply frame (not fan-out, which <see cref="Delivered"/> counts) was queued to a client.</summary>
+    public void ReplySent() => Interlocked.Increment(ref _repliesSent);
+
+    public void BackplaneCircuitChanged(BackplaneCircuitState state) => Volatile.Write(ref _circuitState, (int)state);
+
+    public void BackplaneFailed() => Interlocked.Increment(ref _backplaneErrors);
+
+    public void SweepCompleted(int removed)
+    {
+        Interlocked.Increment(ref _sweeps);
+        Interlocked.Add(ref _sweepRemoved, removed);
+    }
 
     public void ErrorSent(ErrorCode code) => Interlocked.Increment(ref _errors[(int)code]);
 
@@ -93,6 +133,15 @@ internal sealed class ServerMetrics : IDisposable
             string kind = code is ErrorCode.Internal or ErrorCode.Degraded ? "server" : "client";
             yield return new Measurement<long>(Read(ref _errors[(int)code]),
                 new KeyValuePair<string, object?>("code", ToSnakeCase(code.ToString())), new KeyValuePair<string, object?>("kind", kind));
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveCircuit()
+    {
+        BackplaneCircuitState current = CircuitState;
+        foreach (BackplaneCircuitState state in CircuitStates)
+        {
+            yield return new Measurement<long>(state == current ? 1 : 0, new KeyValuePair<string, object?>("state", ToSnakeCase(state.ToString())));
         }
     }
 

@@ -1,17 +1,22 @@
+using System.Net;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using PresenceD.Server.Configuration;
+using PresenceD.Server.Diagnostics;
 
 namespace PresenceD.Server.Hosting;
 
 /// <summary>
 /// `presenced [config-file] [--key value ...] [--check-config] [--help]`: loads the settings (file, then
-/// PRESENCED_* environment, then command line), runs the daemon, drains on SIGTERM/SIGINT and reloads
-/// on SIGHUP. Exit codes: 0 after a clean drain or a valid --check-config, 1 for a configuration error,
-/// 2 when the daemon could not start (e.g. the port is taken).
+/// PRESENCED_* environment, then command line), runs the daemon with its admin port and systemd
+/// notifications, drains on SIGTERM/SIGINT and reloads on SIGHUP. Exit codes: 0 after a clean drain or a
+/// valid --check-config, 1 for a configuration error, 2 when the daemon could not start (e.g. a port is taken).
 /// </summary>
 internal static class Program
 {
+    private static readonly Lock ReloadLock = new();
+
     private static async Task<int> Main(string[] args)
     {
         ServerOptions options;
@@ -35,18 +40,24 @@ internal static class Program
         }
 
         var logLevel = new LogLevelSwitch(options.LogLevel);
-        using ILoggerFactory loggerFactory = LoggerFactory.Create(builder => builder
-            .AddFilter(level => level >= logLevel.Level)
-            .AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                console.UseUtcTimestamp = true;
-            }));
+        using ILoggerFactory loggerFactory = CreateLoggerFactory(logLevel);
         ILogger log = loggerFactory.CreateLogger("presenced");
 
         foreach (string ignored in options.IgnoredEnvironment) log.LogWarning("environment {Variable} names no setting; ignored", ignored);
         await using var server = new PresenceServer(options, loggerFactory);
+        // Handlers go in before the start line is logged: a SIGHUP sent as soon as the daemon says it
+        // listens must reload, not kill it (SIGHUP's default action).
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var notifications = new ServiceNotifications(SystemdNotifier.FromEnvironment(), () => Status(server, draining: stop.Task.IsCompleted));
+        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStop);
+        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStop);
+        using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            notifications.Reloading();
+            Reload(server, args, logLevel, log);
+            notifications.Reloaded();
+        });
         try
         {
             server.Start();
@@ -58,17 +69,29 @@ internal static class Program
         }
 
         await Warmup.RunAsync(server, log, TimeSpan.FromSeconds(5));
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using PosixSignalRegistration term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStop);
-        using PosixSignalRegistration interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStop);
-        using PosixSignalRegistration hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        RuntimeGauges.Register(server.Context);
+        using var exporter = new PrometheusExporter(server.Context.Metrics.Meter);
+        AdminServer? admin = null;
+        if (options.AdminPort > 0)
         {
-            context.Cancel = true;
-            Reload(server, args, logLevel, log);
-        });
+            try
+            {
+                admin = AdminServer.Start(new IPEndPoint(IPAddress.Parse(options.Bind), options.AdminPort), new AdminEndpoints(exporter, ReadinessCheck.For(server)), log);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                log.LogCritical("cannot listen on admin port {Bind}:{Port}: {Error}", options.Bind, options.AdminPort, e.Message);
+                return 2;
+            }
+            log.LogInformation("admin http on {EndPoint}: /metrics /healthz /readyz", admin.EndPoint);
+        }
+
+        notifications.Ready();
 
         await stop.Task;
+        notifications.Stopping();
         await server.DrainAsync(server.Context.Options.DrainTimeout);
+        if (admin is not null) await admin.DisposeAsync();
         log.LogInformation("presenced stopped");
         return 0;
 
@@ -80,26 +103,64 @@ internal static class Program
         }
     }
 
-    /// <summary>SIGHUP: re-reads every source, applies what can change live, reports and keeps the rest.</summary>
-    private static void Reload(PresenceServer server, string[] args, LogLevelSwitch logLevel, ILogger log)
+    /// <summary>
+    /// SIGHUP: re-reads every source and applies what can change live (log level, limits, history
+    /// patterns, timeouts); keys that need a restart are named and keep their running value. Open
+    /// connections stay; new limits apply to the next check each one makes.
+    /// </summary>
+    internal static void Reload(PresenceServer server, string[] args, LogLevelSwitch logLevel, ILogger log)
     {
-        ServerOptions reloaded;
-        try
+        lock (ReloadLock)
         {
-            reloaded = ConfigLoader.Load(args);
+            ServerContext context = server.Context;
+            ServerOptions applied;
+            IReadOnlyList<string> changed;
+            IReadOnlyList<string> refused;
+            try
+            {
+                applied = ConfigLoader.ApplyReload(context.Options, ConfigLoader.Load(args), out changed, out refused);
+            }
+            catch (ConfigException e)
+            {
+                log.LogError("reload refused, settings unchanged: {Error}", e.Message);
+                return;
+            }
+            context.Options = applied;
+            logLevel.Level = applied.LogLevel;
+            context.History.Reconfigure(applied.HistoryRooms, applied.HistorySize, applied.HistoryTtl);
+            foreach (Connections.Connection connection in context.Connections.All) connection.Outbound.Limit = applied.SendQueueLimit;
+            log.Log(refused.Count > 0 ? LogLevel.Warning : LogLevel.Information,
+                "reloaded: changed [{Changed}]; kept (restart needed) [{Refused}]", string.Join(", ", changed), string.Join(", ", refused));
         }
-        catch (ConfigException e)
+    }
+
+    /// <summary>
+    /// One line per event on stdout. Under systemd (JOURNAL_STREAM set) lines carry a syslog priority
+    /// prefix journald understands and no timestamp (journald adds its own); elsewhere UTC timestamps.
+    /// </summary>
+    private static ILoggerFactory CreateLoggerFactory(LogLevelSwitch logLevel) => LoggerFactory.Create(builder =>
+    {
+        builder.AddFilter(level => level >= logLevel.Level);
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("JOURNAL_STREAM")))
         {
-            log.LogError("reload refused, settings unchanged: {Error}", e.Message);
+            builder.AddSystemdConsole();
             return;
         }
+        builder.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            console.UseUtcTimestamp = true;
+            console.ColorBehavior = Console.IsOutputRedirected ? LoggerColorBehavior.Disabled : LoggerColorBehavior.Default;
+        });
+    });
+
+    private static string Status(PresenceServer server, bool draining)
+    {
         ServerContext context = server.Context;
-        ServerOptions applied = ConfigLoader.ApplyReload(context.Options, reloaded, out IReadOnlyList<string> changed, out IReadOnlyList<string> refused);
-        context.Options = applied;
-        logLevel.Level = applied.LogLevel;
-        context.History.Reconfigure(applied.HistoryRooms, applied.HistorySize, applied.HistoryTtl);
-        foreach (Connections.Connection connection in context.Connections.All) connection.Outbound.Limit = applied.SendQueueLimit;
-        log.LogInformation("reloaded: changed [{Changed}]; kept (restart needed) [{Refused}]", string.Join(", ", changed), string.Join(", ", refused));
+        return server.Accepting && !draining
+            ? $"serving {context.Connections.Count} connections in {context.Hub.Index.Count} rooms"
+            : $"draining, {context.Connections.Count} connections left";
     }
 }
 

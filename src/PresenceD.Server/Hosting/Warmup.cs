@@ -28,6 +28,8 @@ internal static class Warmup
             using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             await socket.ConnectAsync(new IPEndPoint(address, endPoint.Port), cts.Token);
             using var frames = new FrameBuffer(512);
+            // Behind HAProxy the listener expects a PROXY header first; UNKNOWN keeps the socket's own address.
+            if (server.Context.Options.ProxyProtocol) frames.Write("PROXY UNKNOWN\r\n"u8);
             ClientFrames.Hello(frames, 1, server.Context.Jwt is null ? Name : null, Name);
             await SendAsync(socket, frames, cts.Token);
             if (server.Context.Jwt is not null) return; // no token of our own: HELLO's path is warm, the rest stays cold
