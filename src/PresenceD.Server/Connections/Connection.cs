@@ -164,6 +164,8 @@ internal sealed partial class Connection : WheelTimer
     {
         if (Interlocked.Exchange(ref _finished, 1) != 0) return;
         if (_closeDeadline is not null) _server.Wheel.Cancel(_closeDeadline);
+        // Out of the count before the socket closes: a client that saw the close may connect again at once.
+        _server.Connections.Remove(this);
         try
         {
             if (_socket.Connected) _socket.Shutdown(SocketShutdown.Both);
@@ -176,7 +178,6 @@ internal sealed partial class Connection : WheelTimer
         }
         _socket.Dispose();
         Outbound.ReleaseAll();
-        _server.Connections.Remove(this);
         _server.Metrics.ConnectionClosed(CloseReason);
         _server.Logger.LogInformation("conn {Conn} user {User} from {Remote} closed: {Reason}{Detail}",
             Session.ConnId.Length > 0 ? Session.ConnId : "#" + Id, Session.User, Remote, CloseReason,

@@ -38,9 +38,12 @@ internal sealed class PresenceServer : IAsyncDisposable
         _acceptLoop = Task.Run(() => _listener.RunAsync(_stopAccepting.Token));
         _maintenance = new Timer(_ => Context.History.DropExpired(Context.Clock.NowMs), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
         Accepting = true;
-        Context.Logger.LogInformation("presenced listening on {EndPoint} (node {Node}, backplane {Backplane}, auth {Auth})",
-            EndPoint, Context.NodeId, options.Backplane, options.Auth);
     }
+
+    /// <summary>The start line, logged once the daemon is ready for clients (after the warm-up).</summary>
+    public void AnnounceListening() =>
+        Context.Logger.LogInformation("presenced listening on {EndPoint} (node {Node}, backplane {Backplane}, auth {Auth})",
+            EndPoint, Context.NodeId, Context.Options.Backplane, Context.Options.Auth);
 
     /// <summary>
     /// Stops accepting, sends GOAWAY SHUTDOWN (jittered reconnect_ms) to every client, lets them flush,

@@ -69,6 +69,7 @@ internal static class Program
         }
 
         await Warmup.RunAsync(server, log, TimeSpan.FromSeconds(5));
+        server.AnnounceListening();
         RuntimeGauges.Register(server.Context);
         using var exporter = new PrometheusExporter(server.Context.Metrics.Meter);
         AdminServer? admin = null;

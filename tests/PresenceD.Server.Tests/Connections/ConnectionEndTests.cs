@@ -14,7 +14,6 @@ public sealed class ConnectionEndTests : IAsyncLifetime
         {
             o.HeartbeatInterval = TimeSpan.FromMilliseconds(200);
             o.HeartbeatTimeout = TimeSpan.FromMilliseconds(600);
-            o.SendQueueLimit = 256 * 1024;
             o.MaxFrame = 1024;
         });
         return Task.CompletedTask;
@@ -162,9 +161,11 @@ public sealed class ConnectionEndTests : IAsyncLifetime
     [Fact]
     public async Task Slow_consumer_is_closed_without_stalling_the_others()
     {
-        await using TestClient slow = await _server.HelloAsync("slow");
-        await using TestClient fast = await _server.HelloAsync("fast");
-        await using TestClient sender = await _server.HelloAsync("sender");
+        // Its own server with the default heartbeat: the readers here send nothing for seconds on a busy machine.
+        await using TestServer server = TestServer.Start(o => o.SendQueueLimit = 256 * 1024);
+        await using TestClient slow = await server.HelloAsync("slow");
+        await using TestClient fast = await server.HelloAsync("fast");
+        await using TestClient sender = await server.HelloAsync("sender");
         foreach (TestClient c in new[] { slow, fast, sender })
         {
             await c.SendAsync(f => ClientFrames.Join(f, 1, "flood"));
@@ -191,6 +192,6 @@ public sealed class ConnectionEndTests : IAsyncLifetime
         // The slow client never read: its queue passed 64 KiB long ago, so the server closed it with GOAWAY.
         List<ServerMessage> frames = await slow.ReadUntilClosedAsync();
         Assert.Equal(ErrorCode.SlowConsumer, Assert.IsType<GoAwayMessage>(frames[^1]).Code);
-        Assert.True(_server.Server.Context.Metrics.Closes(PresenceD.Server.Connections.CloseReason.SlowConsumer) >= 1);
+        Assert.True(server.Server.Context.Metrics.Closes(PresenceD.Server.Connections.CloseReason.SlowConsumer) >= 1);
     }
 }

@@ -101,6 +101,7 @@ internal sealed class JwtVerifier
 
     private static byte[]? DecodeSegment(string segment)
     {
+        if (segment.Length == 0 || !Base64Url.IsValid(segment)) return null; // e.g. a lone trailing character
         byte[] bytes = new byte[Base64Url.GetMaxDecodedLength(segment.Length)];
         return Base64Url.TryDecodeFromChars(segment, bytes, out int written) ? bytes.AsSpan(0, written).ToArray() : null;
     }
