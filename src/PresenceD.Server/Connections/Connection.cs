@@ -40,6 +40,7 @@ internal sealed class Connection
     private volatile bool _sendLoopMayExit;
     private string? _closeDetail;
     private long _lastSeenMs;
+    private Task? _pendingDispatch;
 
     public Connection(Socket socket, ServerContext server, long id, EndPoint? remote)
     {
@@ -145,6 +146,13 @@ internal sealed class Connection
                 if (!reader.TryRead(out ReadResult result)) continue;
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 bool keepReading = ProcessFrames(ref buffer);
+                while (_pendingDispatch is { } pending) // a request waiting on the backplane: later frames wait for it
+                {
+                    _pendingDispatch = null;
+                    FlushBatch.Current.Flush();
+                    await pending;
+                    keepReading = ProcessFrames(ref buffer);
+                }
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 FlushBatch.Current.Flush();
                 if (!keepReading) break;
@@ -197,7 +205,12 @@ internal sealed class Connection
                 return false;
             }
             _server.Metrics.FrameReceived();
-            _server.Dispatcher.Dispatch(this, ref request);
+            ValueTask dispatched = _server.Dispatcher.Dispatch(this, ref request);
+            if (!dispatched.IsCompletedSuccessfully)
+            {
+                _pendingDispatch = dispatched.AsTask();
+                return true;
+            }
         }
         return false;
     }
