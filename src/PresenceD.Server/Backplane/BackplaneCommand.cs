@@ -7,6 +7,8 @@ internal enum CommandKind : byte
 {
     /// <summary>PUBLISH of a message envelope.</summary>
     Publish,
+    /// <summary>A history room's PUBLISH (a script that assigns the offset); lost like a publish when Redis is down.</summary>
+    HistoryPublish,
     /// <summary>A presence script whose loss is healed by the next resync or refresh (upsert, online, offline).</summary>
     Presence,
     /// <summary>A leave script: kept and replayed after an outage, else the member's stored will would be swept out later.</summary>

@@ -39,6 +39,15 @@ internal interface IBackplane : IAsyncDisposable
     /// <summary>Queues a MESSAGE frame (already delivered locally) to the other nodes; false when it could not (degraded), counted as dropped.</summary>
     bool PublishMessage(RoomPresence presence, string room, ReadOnlySpan<byte> frame);
 
+    /// <summary>
+    /// Queues a MESSAGE of a history room (encoded with offset 0, not delivered yet): Redis assigns its offset
+    /// and every node, this one included, fans it out from the channel. False when degraded (then deliver locally).
+    /// </summary>
+    bool PublishHistoryMessage(RoomPresence presence, ReadOnlySpan<byte> frameWithoutOffset);
+
+    /// <summary>Reads a history room's epoch, last offset and the frames after <paramref name="from"/>; null when Redis cannot answer.</summary>
+    ValueTask<HistoryRead?> ReadHistoryAsync(RoomPresence presence, long from);
+
     /// <summary>The room's members on every node, or null when the backplane cannot tell now.</summary>
     ValueTask<IReadOnlyList<RemoteMember>?> QueryRoomAsync(string room);
 

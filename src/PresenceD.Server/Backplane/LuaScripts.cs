@@ -13,6 +13,8 @@ internal static class LuaScripts
     public static readonly string OnlineRefresh = Load("online_refresh");
     public static readonly string OnlineQuery = Load("online_query");
     public static readonly string Offline = Load("offline");
+    public static readonly string HistoryAppend = Load("history_append");
+    public static readonly string HistoryRead = Load("history_read");
 
     private static string Load(string name)
     {

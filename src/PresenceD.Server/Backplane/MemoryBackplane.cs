@@ -38,6 +38,10 @@ internal sealed class MemoryBackplane : IBackplane
 
     public bool PublishMessage(RoomPresence presence, string room, ReadOnlySpan<byte> frame) => true;
 
+    public bool PublishHistoryMessage(RoomPresence presence, ReadOnlySpan<byte> frameWithoutOffset) => false;
+
+    public ValueTask<HistoryRead?> ReadHistoryAsync(RoomPresence presence, long from) => new((HistoryRead?)null);
+
     public ValueTask<IReadOnlyList<RemoteMember>?> QueryRoomAsync(string room) => new((IReadOnlyList<RemoteMember>?)null);
 
     public ValueTask<IReadOnlyList<string>?> QueryOnlineAsync(IReadOnlyList<string> users) => new((IReadOnlyList<string>?)null);

@@ -125,6 +125,37 @@ internal sealed class RedisBackplane : IBackplane
         return Queue.TryEnqueue(BackplaneCommand.Publish(keys.Channel, Envelope.ForFrame(EnvelopeKind.Message, _nodeId, frame)));
     }
 
+    public bool PublishHistoryMessage(RoomPresence presence, ReadOnlySpan<byte> frameWithoutOffset)
+    {
+        if (Health.State == BackplaneState.Degraded || presence.BackplaneState is not RoomKeys keys)
+        {
+            Health.CountDropped(1);
+            return false;
+        }
+        byte[] body = frameWithoutOffset[4..^1].ToArray(); // the length prefix and the fixint 0 offset are redone by the script
+        var args = new RedisValue[] { body, Options.HistorySize, keys.ChannelName, _nodeId, NewEpoch(), (long)Options.HistoryTtl.TotalMilliseconds };
+        return Queue.TryEnqueue(BackplaneCommand.Run(CommandKind.HistoryPublish, LuaScripts.HistoryAppend, keys.History, args));
+    }
+
+    public async ValueTask<HistoryRead?> ReadHistoryAsync(RoomPresence presence, long from)
+    {
+        if (Health.State == BackplaneState.Degraded || presence.BackplaneState is not RoomKeys keys) return null;
+        try
+        {
+            var args = new RedisValue[] { from, NewEpoch(), (long)Options.HistoryTtl.TotalMilliseconds };
+            RedisResult result = await Gateway.RunAsync((keys, args), static (db, s) =>
+                db.ScriptEvaluateAsync(LuaScripts.HistoryRead, s.keys.History, s.args)).ConfigureAwait(false);
+            var items = (RedisResult[])result!;
+            var frames = new List<byte[]>(items.Length - 3);
+            for (int i = 3; i < items.Length; i++) frames.Add((byte[])items[i]!);
+            return new HistoryRead((string)items[0]!, (long)items[1], (long)items[2] == 1, from, frames);
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+
     public async ValueTask<IReadOnlyList<RemoteMember>?> QueryRoomAsync(string room)
     {
         if (Health.State == BackplaneState.Degraded) return null;
@@ -213,6 +244,9 @@ internal sealed class RedisBackplane : IBackplane
         if (localRoom is not null && ReferenceEquals(localRoom.State, presence)) _applier.Install(localRoom, presence, snapshot);
         else presence.MarkReady();
     }
+
+    /// <summary>An epoch for a room whose Redis history is missing (new, expired, or lost with Redis's data).</summary>
+    private string NewEpoch() => _server.NodeId + "-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
 
     private byte[] WillFrame(RoomMember member)
     {

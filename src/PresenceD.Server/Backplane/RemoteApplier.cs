@@ -39,6 +39,9 @@ internal sealed class RemoteApplier
             case EnvelopeKind.Message:
                 if (presence.IsReady) _server.Metrics.Delivered(RoomBroadcaster.Deliver(localRoom, Envelope.Body(envelope), except: null));
                 break;
+            case EnvelopeKind.HistoryMessage:
+                ClusterHistory.OnMessage(_server, localRoom, presence, Envelope.Body(envelope), origin.SequenceEqual(_nodeId));
+                break;
             case EnvelopeKind.Upsert:
             case EnvelopeKind.Leave:
                 MemberEvent member = Envelope.ReadMember(Envelope.Body(envelope));

@@ -45,17 +45,7 @@ internal sealed partial class Dispatcher
             }
             pending = _server.Hub.Join(session, room, request.Room.ToArray(), meta, will, since, rid, out member);
         }
-        return pending is null ? default : CompleteJoinAsync(pending, member, since, rid);
-    }
-
-    /// <summary>The room's remote members are loading (bounded by redis_timeout): finish the JOIN once they are.</summary>
-    private async ValueTask CompleteJoinAsync(Task ready, RoomMember member, JoinSince since, uint rid)
-    {
-        await ready.ConfigureAwait(false);
-        lock (member.Session.Sync)
-        {
-            if (!member.Session.Ended) _server.Hub.CompleteJoin(member, since, rid);
-        }
+        return pending is null ? default : _server.Hub.FinishJoinAsync(member, pending, since, rid);
     }
 
     private void Leave(Connection connection, ref ClientRequest request)

@@ -41,23 +41,54 @@ internal sealed class RoomHub
         member.Slot = slot;
         member.Presence = PresenceOf(room);
         session.AddRoom(member);
-        if (!member.Presence.IsReady) return member.Presence.Ready;
-        CompleteJoin(member, since, rid);
+        if (!member.Presence.IsReady || IsClusterHistory(member.Presence)) return member.Presence.Ready;
+        CompleteJoin(member, since, rid, null);
         return null;
     }
 
-    /// <summary>Second half of a JOIN: JOINED to the joiner, a diff to everyone else. Caller holds the session lock.</summary>
-    public void CompleteJoin(RoomMember member, in JoinSince since, uint rid)
+    /// <summary>
+    /// The rest of a JOIN that had to wait for <paramref name="ready"/> (the room's remote members) and, for a
+    /// history room in a cluster, for a read of its Redis history; read again when the node delivered newer
+    /// messages meanwhile, and after three tries join without recovery.
+    /// </summary>
+    public async ValueTask FinishJoinAsync(RoomMember member, Task ready, JoinSince since, uint rid)
+    {
+        await ready.ConfigureAwait(false);
+        for (int attempt = 1; ; attempt++)
+        {
+            HistoryRead? read = null;
+            if (IsClusterHistory(member.Presence))
+            {
+                long from = ClusterHistory.ReadFrom(member.Presence, since.Present, since.Epoch, since.Offset);
+                read = await Backplane.ReadHistoryAsync(member.Presence, from).ConfigureAwait(false);
+            }
+            lock (member.Session.Sync)
+            {
+                if (member.Session.Ended) return;
+                if (CompleteJoin(member, since, rid, read, lastTry: attempt == 3)) return;
+            }
+        }
+    }
+
+    /// <summary>Second half of a JOIN: JOINED to the joiner, a diff to everyone else. Caller holds the session lock.
+    /// False (nothing done) when <paramref name="read"/> is older than what the room already delivered.</summary>
+    private bool CompleteJoin(RoomMember member, in JoinSince since, uint rid, HistoryRead? read, bool lastTry = true)
     {
         lock (member.Presence.Sync)
         {
-            SendJoined(member, rid, since);
+            if (read is not null && !ClusterHistory.Advance(_server, member.Room, member.Presence, read))
+            {
+                if (!lastTry) return false;
+                read = null;
+            }
+            SendJoined(member, rid, since, read);
             member.Presence.AddLocal(member.Session.User);
             member.Visible = true;
             SendDiff(member, joined: member.Meta, left: null, hasJoin: true, hasLeave: false);
             Backplane.MemberUpserted(member);
         }
         FlushBatch.Current.Flush();
+        return true;
     }
 
     /// <summary>JOIN of a room already joined: fresh snapshot, meta acts as UPDATE, will replaced.</summary>
@@ -69,7 +100,7 @@ internal sealed class RoomHub
             bool changed = !MetaEquals(old, meta);
             member.Meta = meta;
             member.Will = will;
-            SendJoined(member, rid, since);
+            SendJoined(member, rid, since, null);
             if (changed) SendDiff(member, joined: meta, left: old, hasJoin: true, hasLeave: true);
             Backplane.MemberUpserted(member);
         }
@@ -133,6 +164,14 @@ internal sealed class RoomHub
             delivered = RoomBroadcaster.Deliver(member.Room, frame.WrittenSpan, except: session);
             crossNodeFailed = Backplane.IsClustered && !Backplane.PublishMessage(presence, member.Room.Name, frame.WrittenSpan);
             return delivered;
+        }
+        if (IsClusterHistory(presence))
+        {
+            // Redis assigns the offset; every node, this one too, fans it out when it comes back on the channel.
+            frame = RoomBroadcaster.Scratch;
+            ServerFrames.Message(frame, member.Room.Name, member.Session.User, member.Session.ConnId, payload, 0);
+            crossNodeFailed = !Backplane.PublishHistoryMessage(presence, frame.WrittenSpan);
+            return crossNodeFailed ? RoomBroadcaster.Deliver(member.Room, frame.WrittenSpan, except: member.Session) : 0;
         }
         lock (presence.Sync)
         {
@@ -201,10 +240,13 @@ internal sealed class RoomHub
         return RoomBroadcaster.Deliver(member.Room, frame.WrittenSpan, except: session);
     }
 
+    /// <summary>The standalone (in-process) history of the member's room; null in a cluster, where history lives in Redis.</summary>
     private RoomHistory? HistoryOf(RoomMember member) =>
-        member.Presence.HistoryEnabled ? _server.History.Get(member.Room.Name) : null;
+        member.Presence.HistoryEnabled && !Backplane.IsClustered ? _server.History.Get(member.Room.Name) : null;
 
-    private void SendJoined(RoomMember member, uint rid, in JoinSince since)
+    private bool IsClusterHistory(RoomPresence presence) => presence.HistoryEnabled && Backplane.IsClustered;
+
+    private void SendJoined(RoomMember member, uint rid, in JoinSince since, HistoryRead? clusterRead)
     {
         RoomPresence presence = member.Presence;
         RoomHistory? history = HistoryOf(member);
@@ -213,6 +255,14 @@ internal sealed class RoomHub
         using var replay = new FrameBuffer(256);
         bool recovered = history is not null && since.Present && since.Epoch == epoch && since.Offset <= long.MaxValue
             && history.TryReplay((long)since.Offset, _server.Clock.NowMs, replay, static (output, frame) => output.Write(frame.Span));
+        if (IsClusterHistory(presence))
+        {
+            epoch = presence.HistoryEpoch;
+            lastOffset = presence.LastDeliveredOffset;
+            IEnumerable<byte[]>? frames = clusterRead is null || !since.Present ? null : ClusterHistory.Replay(clusterRead, presence, since.Epoch, since.Offset);
+            recovered = frames is not null;
+            foreach (byte[] frame in frames ?? []) replay.Write(frame);
+        }
         if (!recovered) replay.Clear();
         int limit = _server.Options.PresenceLimit;
         int others = member.Visible ? presence.Connections - 1 : presence.Connections;

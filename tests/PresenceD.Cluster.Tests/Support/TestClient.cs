@@ -101,7 +101,13 @@ internal sealed class TestClient : IAsyncDisposable
     public async Task<T> ExpectAsync<T>(TimeSpan? timeout = null) where T : ServerMessage
     {
         ServerMessage? message = await ReceiveAsync(timeout);
-        return message as T ?? throw new Xunit.Sdk.XunitException($"expected {typeof(T).Name}, got {message?.ToString() ?? "connection closed"}");
+        string got = message switch
+        {
+            null => "connection closed",
+            PresenceDiffMessage d => $"PRESENCE_DIFF joins [{string.Join(",", d.Joins.Select(m => m.Conn))}] leaves [{string.Join(",", d.Leaves.Select(m => m.Conn))}]",
+            _ => message.ToString()!,
+        };
+        return message as T ?? throw new Xunit.Sdk.XunitException($"expected {typeof(T).Name}, got {got}");
     }
 
     /// <summary>True when nothing (but PONGs) arrives within <paramref name="quiet"/>.</summary>
