@@ -23,6 +23,16 @@ internal static class Frames
         return await client.ExpectAsync<PresenceStateMessage>();
     }
 
+    /// <summary>PRESENCE while other frames (diffs, messages) may still arrive: those are skipped.</summary>
+    public static async Task<PresenceStateMessage> PresenceSkippingAsync(this TestClient client, string room, uint rid = 31)
+    {
+        await client.SendAsync(b => ClientFrames.Presence(b, rid, room));
+        while (true)
+        {
+            if (await client.ReceiveAsync() is PresenceStateMessage state) return state;
+        }
+    }
+
     public static async Task<CountStateMessage> CountAsync(this TestClient client, string room, uint rid = 40)
     {
         await client.SendAsync(b => ClientFrames.Count(b, rid, room));
