@@ -34,6 +34,7 @@ internal sealed partial class Connection
     private Pipe? _pipe;
     private bool _readingData;
     private bool _lastReadFilled;
+    private Task? _pendingDispatch;
 
     /// <summary>Starts receiving; each completion continues the loop on the thread that completed it.</summary>
     private void StartReceiving()
@@ -118,21 +119,54 @@ internal sealed partial class Connection
         ValueTask<FlushResult> flush = pipe.Writer.FlushAsync();
         if (!flush.IsCompletedSuccessfully) throw new InvalidOperationException("the input pipe paused its writer");
         _ = flush.Result;
-        bool keepReading = true;
-        if (pipe.Reader.TryRead(out ReadResult result))
+        if (!pipe.Reader.TryRead(out ReadResult result)) return true;
+        ReadOnlySequence<byte> buffer = result.Buffer;
+        bool keepReading = ProcessFrames(ref buffer);
+        if (_pendingDispatch is not null)
         {
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            keepReading = ProcessFrames(ref buffer);
-            pipe.Reader.AdvanceTo(buffer.Start, buffer.End);
-            FlushBatch.Current.Flush();
-            if (buffer.IsEmpty && !_lastReadFilled)
-            {
-                Pipes.Return(pipe);
-                _pipe = null;
-            }
+            // A request waits on the backplane: the rest of this read (and the next receive) waits for it.
+            _ = ContinueAfterDispatchAsync(pipe, buffer);
+            return false;
+        }
+        return CompleteRead(pipe, buffer, keepReading);
+    }
+
+    /// <summary>Hands the unparsed rest back to the pipe and decides whether to receive again.</summary>
+    private bool CompleteRead(Pipe pipe, ReadOnlySequence<byte> buffer, bool keepReading)
+    {
+        pipe.Reader.AdvanceTo(buffer.Start, buffer.End);
+        FlushBatch.Current.Flush();
+        if (buffer.IsEmpty && !_lastReadFilled)
+        {
+            Pipes.Return(pipe);
+            _pipe = null;
         }
         if (!keepReading) EndReceiving();
         return keepReading;
+    }
+
+    /// <summary>
+    /// Awaits a dispatch that waits on Redis (JOIN of a room this node does not hold yet, PRESENCE, COUNT,
+    /// ONLINE), then parses the frames behind it, so replies keep request order; then receives again.
+    /// </summary>
+    private async Task ContinueAfterDispatchAsync(Pipe pipe, ReadOnlySequence<byte> buffer)
+    {
+        try
+        {
+            bool keepReading = true;
+            while (_pendingDispatch is { } pending)
+            {
+                _pendingDispatch = null;
+                FlushBatch.Current.Flush();
+                await pending;
+                keepReading = ProcessFrames(ref buffer);
+            }
+            if (CompleteRead(pipe, buffer, keepReading)) ReceiveNext();
+        }
+        catch (Exception e)
+        {
+            ReceiveFailed(e);
+        }
     }
 
     private void ReceiveFailed(Exception e)
@@ -180,7 +214,12 @@ internal sealed partial class Connection
                 return false;
             }
             _server.Metrics.FrameReceived();
-            _server.Dispatcher.Dispatch(this, ref request);
+            ValueTask dispatched = _server.Dispatcher.Dispatch(this, ref request);
+            if (!dispatched.IsCompletedSuccessfully)
+            {
+                _pendingDispatch = dispatched.AsTask();
+                return true;
+            }
         }
         return false;
     }

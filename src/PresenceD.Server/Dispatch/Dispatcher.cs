@@ -17,29 +17,35 @@ internal sealed partial class Dispatcher
 
     public Dispatcher(ServerContext server) => _server = server;
 
-    public void Dispatch(Connection connection, ref ClientRequest request)
+    /// <summary>
+    /// Runs one request. Completes synchronously except when a cluster question must wait for Redis (JOIN of
+    /// a room this node does not hold yet, PRESENCE, COUNT, ONLINE): the receive loop then awaits it before
+    /// the next frame, so replies keep request order. PUBLISH never waits.
+    /// </summary>
+    public ValueTask Dispatch(Connection connection, ref ClientRequest request)
     {
         Session session = connection.Session;
         if (!session.HelloDone)
         {
             if (request.Op == OpCode.Hello) Hello(connection, ref request);
             else connection.ProtocolViolation(CloseReason.ProtocolError, $"{request.Op} before HELLO", default);
-            return;
+            return default;
         }
         switch (request.Op)
         {
             case OpCode.Publish: Publish(connection, ref request); break;
             case OpCode.Ping: Reply.Pong(connection, request.Rid); break;
-            case OpCode.Join: Join(connection, ref request); break;
+            case OpCode.Join: return Join(connection, ref request);
             case OpCode.Leave: Leave(connection, ref request); break;
             case OpCode.Update: Update(connection, ref request); break;
-            case OpCode.Presence: Presence(connection, ref request); break;
-            case OpCode.Count: Count(connection, ref request); break;
-            case OpCode.Online: Online(connection, ref request); break;
+            case OpCode.Presence: return Presence(connection, ref request);
+            case OpCode.Count: return Count(connection, ref request);
+            case OpCode.Online: return Online(connection, ref request);
             case OpCode.Bye: connection.RequestClose(CloseReason.Bye); break;
             case OpCode.Hello: connection.ProtocolViolation(CloseReason.ProtocolError, "HELLO repeated", default); break;
             default: connection.ProtocolViolation(CloseReason.ProtocolError, $"unknown op {(int)request.Op}", default); break;
         }
+        return default;
     }
 
     /// <summary>

@@ -63,6 +63,7 @@ internal sealed partial class Dispatcher
         session.ClientName = ClientNames.Canonical(request.ClientName);
         session.AllowedRooms = allowedRooms;
         session.HelloDone = true;
+        _server.Backplane.SessionStarted(session);
         connection.OnHelloDone();
         if (expiresAtMs != 0) connection.ScheduleTokenExpiry(expiresAtMs);
         var welcome = (rid, user, conn: session.ConnId, node: _server.NodeId, hb: (long)options.HeartbeatInterval.TotalMilliseconds,

@@ -12,37 +12,40 @@ namespace PresenceD.Server.Dispatch;
 /// <summary>JOIN, LEAVE, UPDATE and PUBLISH: the ops that act on a room this connection is (or becomes) a member of.</summary>
 internal sealed partial class Dispatcher
 {
-    private void Join(Connection connection, ref ClientRequest request)
+    private ValueTask Join(Connection connection, ref ClientRequest request)
     {
         uint rid = request.Rid;
         string? room = RoomName(connection, request.Room, rid);
-        if (room is null) return;
+        if (room is null) return default;
         Session session = connection.Session;
         if (!session.MayAccess(room))
         {
             Reply.Error(connection, rid, ErrorCode.Forbidden, "the credential does not allow this room");
-            return;
+            return default;
         }
-        if (MetaTooLarge(connection, ref request)) return;
+        if (MetaTooLarge(connection, ref request)) return default;
         byte[]? meta = request.HasMeta ? request.Meta.ToArray() : null;
         byte[]? will = request.HasWill ? request.Will.ToArray() : null;
         var since = new JoinSince(request.HasSince, request.HasSince ? Utf8.GetString(request.SinceEpoch) : "", request.SinceOffset);
+        Task? pending;
+        RoomMember member;
         lock (session.Sync)
         {
-            if (session.Ended) return;
+            if (session.Ended) return default;
             RoomMember? existing = session.FindRoom(ToSpan(request.Room, stackalloc byte[_server.Options.NameMax]));
             if (existing is not null)
             {
                 _server.Hub.Rejoin(existing, meta, will, since, rid);
-                return;
+                return default;
             }
             if (session.Rooms.Length >= _server.Options.MaxRoomsPerConnection)
             {
                 Reply.Error(connection, rid, ErrorCode.Limit, $"max_rooms_per_connection ({_server.Options.MaxRoomsPerConnection}) reached");
-                return;
+                return default;
             }
-            _server.Hub.Join(session, room, request.Room.ToArray(), meta, will, since, rid);
+            pending = _server.Hub.Join(session, room, request.Room.ToArray(), meta, will, since, rid, out member);
         }
+        return pending is null ? default : _server.Hub.FinishJoinAsync(member, pending, since, rid);
     }
 
     private void Leave(Connection connection, ref ClientRequest request)
@@ -83,9 +86,15 @@ internal sealed partial class Dispatcher
             if (request.Rid != 0) Reply.Error(connection, request.Rid, ErrorCode.Rate, "publish_rate exceeded");
             return;
         }
-        int delivered = _server.Hub.Publish(member, request.Payload);
+        int delivered = _server.Hub.Publish(member, request.Payload, out bool crossNodeFailed);
         _server.Metrics.Published(delivered);
-        Reply.Ok(connection, request.Rid);
+        if (!crossNodeFailed)
+        {
+            Reply.Ok(connection, request.Rid);
+            return;
+        }
+        _server.Metrics.Dropped();
+        if (request.Rid != 0) Reply.Error(connection, request.Rid, ErrorCode.Degraded, "backplane unavailable: delivered to this node's members only");
     }
 
     /// <summary>The membership named by the request's room, or null after answering NOT_JOINED (or a name error).</summary>

@@ -35,6 +35,7 @@ internal sealed class PresenceServer : IAsyncDisposable
         ServerOptions options = Context.Options;
         _listener = new SocketListener(Context, new IPEndPoint(IPAddress.Parse(options.Bind), options.Port));
         Context.Wheel.Start();
+        Context.Backplane.Start();
         _acceptLoop = Task.Run(() => _listener.RunAsync(_stopAccepting.Token));
         _maintenance = new Timer(_ => Context.History.DropExpired(Context.Clock.NowMs), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
         Accepting = true;
@@ -74,6 +75,7 @@ internal sealed class PresenceServer : IAsyncDisposable
     {
         if (Accepting) await DrainAsync(TimeSpan.FromSeconds(1));
         if (_maintenance is not null) await _maintenance.DisposeAsync();
+        await Context.Backplane.DisposeAsync();
         Context.Dispose();
         _stopAccepting.Dispose();
     }

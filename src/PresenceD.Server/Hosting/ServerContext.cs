@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using PresenceD.Server.Backplane;
 using PresenceD.Server.Configuration;
 using PresenceD.Server.Connections;
 using PresenceD.Server.Diagnostics;
@@ -29,6 +30,7 @@ internal sealed class ServerContext : IDisposable
         NodeId = options.EffectiveNodeId.Length > 0 ? options.EffectiveNodeId : options.NodeId.Length > 0 ? options.NodeId : NewNodeId();
         Wheel = new TimerWheel(clock, options.TimerTick);
         History = HistoryStore.FromOptions(options, clock);
+        Backplane = options.Backplane == BackplaneKind.Redis ? new RedisBackplane(this) : new MemoryBackplane();
         Hub = new RoomHub(this);
         Dispatcher = new Dispatcher(this);
         Jwt = options.Auth == AuthMode.Jwt ? JwtVerifier.FromFile(options.JwtSecretFile) : null;
@@ -54,6 +56,9 @@ internal sealed class ServerContext : IDisposable
     public HistoryStore History { get; }
 
     public RoomHub Hub { get; }
+
+    /// <summary>How this node reaches the others (memory: it does not); its Health is what /readyz and metrics report.</summary>
+    public IBackplane Backplane { get; }
 
     public Dispatcher Dispatcher { get; }
 

@@ -3,6 +3,7 @@ using PresenceD.Protocol;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.MessagePack;
 using PresenceD.Protocol.Messages;
+using PresenceD.Server.Backplane;
 using PresenceD.Server.Connections;
 using PresenceD.Server.Fanout;
 using PresenceD.Server.History;
@@ -25,23 +26,69 @@ internal sealed class RoomHub
 
     public RoomIndex<RoomMember> Index { get; } = new();
 
-    /// <summary>JOIN of a room this session is not in yet. Caller holds the session lock and validated the request.</summary>
-    public void Join(Session session, string roomName, byte[] roomUtf8, byte[]? meta, byte[]? will, in JoinSince since, uint rid)
+    private IBackplane Backplane => _server.Backplane;
+
+    /// <summary>
+    /// JOIN of a room this session is not in yet. Caller holds the session lock and validated the request.
+    /// Returns null when the join is done; else (cluster, first local member) a task that completes once the
+    /// room's remote members are loaded: the caller awaits it, then calls <see cref="CompleteJoin"/>.
+    /// </summary>
+    public Task? Join(Session session, string roomName, byte[] roomUtf8, byte[]? meta, byte[]? will, in JoinSince since, uint rid, out RoomMember member)
     {
-        var member = new RoomMember(session, roomUtf8) { Meta = meta, Will = will };
+        member = new RoomMember(session, roomUtf8) { Meta = meta, Will = will };
         Room<RoomMember> room = Index.Join(roomName, member, out int slot);
         member.Room = room;
         member.Slot = slot;
         member.Presence = PresenceOf(room);
+        session.AddRoom(member);
+        if (!member.Presence.IsReady || IsClusterHistory(member.Presence)) return member.Presence.Ready;
+        CompleteJoin(member, since, rid, null);
+        return null;
+    }
+
+    /// <summary>
+    /// The rest of a JOIN that had to wait for <paramref name="ready"/> (the room's remote members) and, for a
+    /// history room in a cluster, for a read of its Redis history; read again when the node delivered newer
+    /// messages meanwhile, and after three tries join without recovery.
+    /// </summary>
+    public async ValueTask FinishJoinAsync(RoomMember member, Task ready, JoinSince since, uint rid)
+    {
+        await ready.ConfigureAwait(false);
+        for (int attempt = 1; ; attempt++)
+        {
+            HistoryRead? read = null;
+            if (IsClusterHistory(member.Presence))
+            {
+                long from = ClusterHistory.ReadFrom(member.Presence, since.Present, since.Epoch, since.Offset);
+                read = await Backplane.ReadHistoryAsync(member.Presence, from).ConfigureAwait(false);
+            }
+            lock (member.Session.Sync)
+            {
+                if (member.Session.Ended) return;
+                if (CompleteJoin(member, since, rid, read, lastTry: attempt == 3)) return;
+            }
+        }
+    }
+
+    /// <summary>Second half of a JOIN: JOINED to the joiner, a diff to everyone else. Caller holds the session lock.
+    /// False (nothing done) when <paramref name="read"/> is older than what the room already delivered.</summary>
+    private bool CompleteJoin(RoomMember member, in JoinSince since, uint rid, HistoryRead? read, bool lastTry = true)
+    {
         lock (member.Presence.Sync)
         {
-            SendJoined(member, rid, since);
-            member.Presence.AddUser(session.User);
+            if (read is not null && !ClusterHistory.Advance(_server, member.Room, member.Presence, read))
+            {
+                if (!lastTry) return false;
+                read = null;
+            }
+            SendJoined(member, rid, since, read);
+            member.Presence.AddLocal(member.Session.User);
             member.Visible = true;
             SendDiff(member, joined: member.Meta, left: null, hasJoin: true, hasLeave: false);
+            Backplane.MemberUpserted(member);
         }
-        session.AddRoom(member);
         FlushBatch.Current.Flush();
+        return true;
     }
 
     /// <summary>JOIN of a room already joined: fresh snapshot, meta acts as UPDATE, will replaced.</summary>
@@ -53,8 +100,9 @@ internal sealed class RoomHub
             bool changed = !MetaEquals(old, meta);
             member.Meta = meta;
             member.Will = will;
-            SendJoined(member, rid, since);
+            SendJoined(member, rid, since, null);
             if (changed) SendDiff(member, joined: meta, left: old, hasJoin: true, hasLeave: true);
+            Backplane.MemberUpserted(member);
         }
         FlushBatch.Current.Flush();
     }
@@ -68,6 +116,7 @@ internal sealed class RoomHub
             if (MetaEquals(old, meta)) return;
             member.Meta = meta;
             SendDiff(member, joined: meta, left: old, hasJoin: true, hasLeave: true);
+            Backplane.MemberUpserted(member);
         }
         FlushBatch.Current.Flush();
     }
@@ -76,34 +125,60 @@ internal sealed class RoomHub
     public void Leave(RoomMember member, bool deliverWill)
     {
         Session session = member.Session;
-        lock (member.Presence.Sync)
+        RoomPresence presence = member.Presence;
+        lock (presence.Sync)
         {
             if (member.Visible)
             {
                 member.Visible = false;
-                member.Presence.RemoveUser(session.User);
+                presence.RemoveLocal(session.User);
                 byte[]? will = member.Will;
                 member.Will = null;
-                if (deliverWill && will is not null) PublishLocked(member, new ReadOnlySequence<byte>(will));
+                bool hasWill = deliverWill && will is not null;
+                // The will frame is still in the scratch buffer: the backplane copies it before the diff reuses it.
+                FrameBuffer? willFrame = null;
+                if (hasWill) PublishLocked(member, new ReadOnlySequence<byte>(will!), out willFrame);
+                Backplane.MemberLeft(member, willFrame is null ? default : willFrame.WrittenSpan, hasWill);
                 SendDiff(member, joined: null, left: member.Meta, hasJoin: false, hasLeave: true);
             }
         }
-        Index.Leave(member.Room, member.Slot);
+        if (Index.Leave(member.Room, member.Slot) && Backplane.IsClustered) Backplane.CloseRoom(member.Room.Name, presence);
         session.RemoveRoom(member);
     }
 
-    /// <summary>PUBLISH from a member: encoded once, queued to every other visible member; returns deliveries.</summary>
-    public int Publish(RoomMember member, in ReadOnlySequence<byte> payload)
+    /// <summary>
+    /// PUBLISH from a member: encoded once, queued to every other visible member, then handed to the
+    /// backplane as the same bytes. Returns deliveries; <paramref name="crossNodeFailed"/> when the other
+    /// nodes could not be reached (the reply is then DEGRADED).
+    /// </summary>
+    public int Publish(RoomMember member, in ReadOnlySequence<byte> payload, out bool crossNodeFailed)
     {
         RoomPresence presence = member.Presence;
+        FrameBuffer frame;
+        int delivered;
         if (!presence.HistoryEnabled)
         {
-            FrameBuffer frame = RoomBroadcaster.Scratch;
+            frame = RoomBroadcaster.Scratch;
             Session session = member.Session;
             ServerFrames.Message(frame, member.Room.Name, session.User, session.ConnId, payload, 0);
-            return RoomBroadcaster.Deliver(member.Room, frame.WrittenSpan, except: session);
+            delivered = RoomBroadcaster.Deliver(member.Room, frame.WrittenSpan, except: session);
+            crossNodeFailed = Backplane.IsClustered && !Backplane.PublishMessage(presence, member.Room.Name, frame.WrittenSpan);
+            return delivered;
         }
-        lock (presence.Sync) return PublishLocked(member, payload);
+        if (IsClusterHistory(presence))
+        {
+            // Redis assigns the offset; every node, this one too, fans it out when it comes back on the channel.
+            frame = RoomBroadcaster.Scratch;
+            ServerFrames.Message(frame, member.Room.Name, member.Session.User, member.Session.ConnId, payload, 0);
+            crossNodeFailed = !Backplane.PublishHistoryMessage(presence, frame.WrittenSpan);
+            return crossNodeFailed ? RoomBroadcaster.Deliver(member.Room, frame.WrittenSpan, except: member.Session) : 0;
+        }
+        lock (presence.Sync)
+        {
+            delivered = PublishLocked(member, payload, out frame);
+            crossNodeFailed = Backplane.IsClustered && !Backplane.PublishMessage(presence, member.Room.Name, frame.WrittenSpan);
+        }
+        return delivered;
     }
 
     /// <summary>Session end: leaves every room (wills delivered unless BYE) and forgets the user if it was its last connection.</summary>
@@ -118,7 +193,11 @@ internal sealed class RoomHub
         }
         bool deliverWills = reason != CloseReason.Bye;
         foreach (RoomMember member in rooms) Leave(member, deliverWills);
-        if (session.HelloDone) _server.OnlineUsers.Remove(session.User);
+        if (session.HelloDone)
+        {
+            _server.OnlineUsers.Remove(session.User);
+            Backplane.SessionEnded(session);
+        }
         FlushBatch.Current.Flush();
     }
 
@@ -126,14 +205,16 @@ internal sealed class RoomHub
     public RoomPresence PresenceOf(Room<RoomMember> room)
     {
         if (room.State is RoomPresence existing) return existing;
-        var created = new RoomPresence(_server.History.Matches(room.Name));
-        return Interlocked.CompareExchange(ref room.State, created, null) as RoomPresence ?? created;
+        var created = new RoomPresence(_server.History.Matches(room.Name), Backplane.IsClustered);
+        if (Interlocked.CompareExchange(ref room.State, created, null) is RoomPresence raced) return raced;
+        if (Backplane.IsClustered) Backplane.OpenRoom(room.Name, created);
+        return created;
     }
 
-    private int PublishLocked(RoomMember member, in ReadOnlySequence<byte> payload)
+    private int PublishLocked(RoomMember member, in ReadOnlySequence<byte> payload, out FrameBuffer frame)
     {
         Session session = member.Session;
-        FrameBuffer frame = RoomBroadcaster.Scratch;
+        frame = RoomBroadcaster.Scratch;
         RoomHistory? history = HistoryOf(member);
         if (history is null)
         {
@@ -159,10 +240,13 @@ internal sealed class RoomHub
         return RoomBroadcaster.Deliver(member.Room, frame.WrittenSpan, except: session);
     }
 
+    /// <summary>The standalone (in-process) history of the member's room; null in a cluster, where history lives in Redis.</summary>
     private RoomHistory? HistoryOf(RoomMember member) =>
-        member.Presence.HistoryEnabled ? _server.History.Get(member.Room.Name) : null;
+        member.Presence.HistoryEnabled && !Backplane.IsClustered ? _server.History.Get(member.Room.Name) : null;
 
-    private void SendJoined(RoomMember member, uint rid, in JoinSince since)
+    private bool IsClusterHistory(RoomPresence presence) => presence.HistoryEnabled && Backplane.IsClustered;
+
+    private void SendJoined(RoomMember member, uint rid, in JoinSince since, HistoryRead? clusterRead)
     {
         RoomPresence presence = member.Presence;
         RoomHistory? history = HistoryOf(member);
@@ -171,6 +255,14 @@ internal sealed class RoomHub
         using var replay = new FrameBuffer(256);
         bool recovered = history is not null && since.Present && since.Epoch == epoch && since.Offset <= long.MaxValue
             && history.TryReplay((long)since.Offset, _server.Clock.NowMs, replay, static (output, frame) => output.Write(frame.Span));
+        if (IsClusterHistory(presence))
+        {
+            epoch = presence.HistoryEpoch;
+            lastOffset = presence.LastDeliveredOffset;
+            IEnumerable<byte[]>? frames = clusterRead is null || !since.Present ? null : ClusterHistory.Replay(clusterRead, presence, since.Epoch, since.Offset);
+            recovered = frames is not null;
+            foreach (byte[] frame in frames ?? []) replay.Write(frame);
+        }
         if (!recovered) replay.Clear();
         int limit = _server.Options.PresenceLimit;
         int others = member.Visible ? presence.Connections - 1 : presence.Connections;
@@ -189,6 +281,12 @@ internal sealed class RoomHub
                 if (written == s.Listed) break;
                 if (!other.Visible || ReferenceEquals(other, s.Member)) continue;
                 ServerFrames.WriteMember(ref w, other.Session.User, other.Session.ConnId, other.Meta, other.Meta is not null);
+                written++;
+            }
+            foreach (RemoteMember remote in s.Member.Presence.Remote.Values)
+            {
+                if (written == s.Listed) break;
+                ServerFrames.WriteMember(ref w, remote.User, remote.Conn, remote.Meta, remote.Meta is not null);
                 written++;
             }
             // The visible set cannot change under the presence lock, so written == Listed here.

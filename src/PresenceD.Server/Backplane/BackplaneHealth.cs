@@ -1,0 +1,83 @@
+namespace PresenceD.Server.Backplane;
+
+/// <summary>The backplane's state as others read it (/readyz, metrics).</summary>
+internal enum BackplaneState
+{
+    /// <summary>Standalone: no backplane to fail.</summary>
+    Standalone,
+    /// <summary>Redis answers; cross-node delivery works.</summary>
+    Healthy,
+    /// <summary>Redis failed or hangs: local members are served, cross-node traffic is dropped and counted.</summary>
+    Degraded,
+    /// <summary>Redis answers again; the node is rewriting its presence and reconciling its rooms.</summary>
+    Resyncing,
+}
+
+/// <summary>
+/// Health and counters of the backplane. Counters are bumped with Interlocked on the paths that cause
+/// them; <see cref="State"/> is written by the backplane only.
+/// </summary>
+internal sealed class BackplaneHealth
+{
+    private long _published;
+    private long _dropped;
+    private long _received;
+    private long _failures;
+    private long _resyncs;
+    private long _latencyTotalMicros;
+    private long _latencySamples;
+    private long _latencyMaxMicros;
+    private int _state;
+
+    public BackplaneHealth(bool clustered) => _state = (int)(clustered ? BackplaneState.Healthy : BackplaneState.Standalone);
+
+    public BackplaneState State
+    {
+        get => (BackplaneState)Volatile.Read(ref _state);
+        internal set => Volatile.Write(ref _state, (int)value);
+    }
+
+    /// <summary>True when cross-node delivery is expected to work (always true standalone).</summary>
+    public bool IsHealthy => State is BackplaneState.Healthy or BackplaneState.Standalone;
+
+    /// <summary>Envelopes (messages and presence events) handed to Redis successfully.</summary>
+    public long Published => Volatile.Read(ref _published);
+
+    /// <summary>Cross-node messages and presence writes not delivered because Redis was down or slow.</summary>
+    public long Dropped => Volatile.Read(ref _dropped);
+
+    /// <summary>Envelopes received from other nodes.</summary>
+    public long Received => Volatile.Read(ref _received);
+
+    /// <summary>Redis calls that failed or timed out (each one, not each item of a batch).</summary>
+    public long Failures => Volatile.Read(ref _failures);
+
+    /// <summary>Completed rewrites of this node's presence after Redis came back.</summary>
+    public long Resyncs => Volatile.Read(ref _resyncs);
+
+    /// <summary>Mean latency of Redis batches in microseconds.</summary>
+    public double MeanLatencyMicros => Volatile.Read(ref _latencySamples) is var n and > 0 ? (double)Volatile.Read(ref _latencyTotalMicros) / n : 0;
+
+    /// <summary>Slowest Redis batch seen, in microseconds.</summary>
+    public long MaxLatencyMicros => Volatile.Read(ref _latencyMaxMicros);
+
+    internal void CountPublished(int count) => Interlocked.Add(ref _published, count);
+
+    internal void CountDropped(int count) => Interlocked.Add(ref _dropped, count);
+
+    internal void CountReceived() => Interlocked.Increment(ref _received);
+
+    internal void CountFailure() => Interlocked.Increment(ref _failures);
+
+    internal void CountResync() => Interlocked.Increment(ref _resyncs);
+
+    internal void RecordLatency(long micros)
+    {
+        Interlocked.Add(ref _latencyTotalMicros, micros);
+        Interlocked.Increment(ref _latencySamples);
+        long max;
+        while (micros > (max = Volatile.Read(ref _latencyMaxMicros)) && Interlocked.CompareExchange(ref _latencyMaxMicros, micros, max) != max)
+        {
+        }
+    }
+}

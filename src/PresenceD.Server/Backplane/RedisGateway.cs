@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.CircuitBreaker;
+using StackExchange.Redis;
+
+namespace PresenceD.Server.Backplane;
+
+/// <summary>
+/// The one way to Redis: a StackExchange.Redis multiplexer whose every call runs through a Polly pipeline
+/// (timeout = redis_timeout, then a circuit breaker), so a hung or dead Redis costs each caller at most the
+/// timeout and, once the breaker opens, nothing at all. 1.2.6 takes no cancellation tokens: the timeout
+/// abandons the call (WaitAsync) rather than cancelling it.
+/// </summary>
+internal sealed class RedisGateway : IDisposable
+{
+    private readonly ResiliencePipeline _pipeline;
+    private readonly ILogger _logger;
+    private readonly BackplaneHealth _health;
+
+    public RedisGateway(string endpoint, TimeSpan timeout, BackplaneHealth health, ILogger logger)
+    {
+        _health = health;
+        _logger = logger;
+        ConfigurationOptions configuration = ConfigurationOptions.Parse(endpoint);
+        configuration.AbortOnConnectFail = false;
+        int timeoutMs = (int)Math.Max(1, timeout.TotalMilliseconds);
+        configuration.ConnectTimeout = Math.Max(timeoutMs, 1000);
+        configuration.SyncTimeout = timeoutMs;
+        configuration.ResponseTimeout = timeoutMs;
+        configuration.KeepAlive = Math.Max(1, timeoutMs / 1000);
+        Multiplexer = ConnectionMultiplexer.Connect(configuration);
+        Database = Multiplexer.GetDatabase();
+        Subscriber = Multiplexer.GetSubscriber();
+        Timeout = timeout;
+        _pipeline = new ResiliencePipelineBuilder()
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = 0.5,
+                MinimumThroughput = 2,
+                SamplingDuration = TimeSpan.FromSeconds(Math.Max(2, timeout.TotalSeconds * 4)),
+                BreakDuration = TimeSpan.FromMilliseconds(Math.Clamp(timeout.TotalMilliseconds, 500, 5000)),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not BrokenCircuitException),
+                OnOpened = _ =>
+                {
+                    _logger.LogWarning("redis circuit opened: cross-node traffic is dropped until it answers again");
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    _logger.LogInformation("redis circuit closed");
+                    return default;
+                },
+            })
+            .AddTimeout(timeout)
+            .Build();
+    }
+
+    public ConnectionMultiplexer Multiplexer { get; }
+
+    public IDatabase Database { get; }
+
+    public ISubscriber Subscriber { get; }
+
+    public TimeSpan Timeout { get; }
+
+    /// <summary>Raised after a call failed, timed out or was refused by the open circuit.</summary>
+    public event Action<Exception>? Failed;
+
+    /// <summary>Runs <paramref name="call"/> with the timeout and the breaker; throws when it did not succeed.</summary>
+    public async Task<T> RunAsync<TState, T>(TState state, Func<IDatabase, TState, Task<T>> call)
+    {
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            T result = await _pipeline.ExecuteAsync(
+                static async (context, token) => await context.call(context.db, context.state).WaitAsync(token).ConfigureAwait(false),
+                (call, db: Database, state),
+                CancellationToken.None).ConfigureAwait(false);
+            _health.RecordLatency((long)Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+            return result;
+        }
+        catch (Exception e)
+        {
+            _health.CountFailure();
+            Failed?.Invoke(e);
+            throw;
+        }
+    }
+
+    /// <summary>Awaits a call already issued (e.g. a subscribe sent under a lock) with the same policy.</summary>
+    public Task RunIssuedAsync(Task issued) => RunAsync(issued, static async (_, task) =>
+    {
+        await task.ConfigureAwait(false);
+        return true;
+    });
+
+    public void Dispose() => Multiplexer.Dispose();
+}

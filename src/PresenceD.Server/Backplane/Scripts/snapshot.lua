@@ -1,0 +1,10 @@
+-- The live members of one room, as their stored leave envelopes. KEYS: zset, hash. ARGV: gapmax.
+local now = pd_now(tonumber(ARGV[1]))
+local conns = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
+if #conns == 0 then return {} end
+local stored = redis.call('HMGET', KEYS[2], unpack(conns))
+local live = {}
+for i = 1, #conns do
+  if stored[i] then live[#live + 1] = stored[i] end
+end
+return live

@@ -1,0 +1,112 @@
+using PresenceD.Cluster.Tests.Support;
+using PresenceD.Protocol;
+using PresenceD.Protocol.Messages;
+
+namespace PresenceD.Cluster.Tests.Backplane;
+
+/// <summary>Clients on different nodes sharing one Redis see, join and talk with each other as on one node.</summary>
+public sealed class CrossNodeTests
+{
+    [Fact]
+    public async Task Join_update_publish_and_leave_cross_nodes()
+    {
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(2);
+        await using TestClient alice = await cluster[0].HelloAsync("alice");
+        await using TestClient bob = await cluster[1].HelloAsync("bob");
+
+        JoinedMessage aliceJoined = await alice.JoinAsync("lobby", meta: [1]);
+        Assert.Equal(1, aliceJoined.Total);
+
+        JoinedMessage bobJoined = await bob.JoinAsync("lobby", meta: [2]);
+        Assert.Equal(2, bobJoined.Total);
+        Assert.Equal(new[] { alice.Conn, bob.Conn }.Order(StringComparer.Ordinal), bobJoined.Members.Select(m => m.Conn).Order(StringComparer.Ordinal));
+        Assert.Equal([1], bobJoined.Members.Single(m => m.Conn == alice.Conn).Meta);
+
+        PresenceDiffMessage joinDiff = await alice.ExpectAsync<PresenceDiffMessage>();
+        Assert.Equal(bob.Conn, Assert.Single(joinDiff.Joins).Conn);
+        Assert.Empty(joinDiff.Leaves);
+
+        Assert.IsType<OkMessage>(await bob.PublishAsync("lobby", [7, 7]));
+        RoomMessage message = await alice.ExpectAsync<RoomMessage>();
+        Assert.Equal(("lobby", "bob", bob.Conn), (message.Room, message.FromUser, message.FromConn));
+        Assert.Equal([7, 7], message.Payload);
+        Assert.True(await bob.NothingWithinAsync(TimeSpan.FromMilliseconds(200)), "the publisher does not get its own message");
+
+        await alice.SendAsync(b => ClientFrames.Update(b, 11, "lobby", [9], true));
+        Assert.IsType<OkMessage>(await alice.ReceiveAsync());
+        PresenceDiffMessage update = await bob.ExpectAsync<PresenceDiffMessage>();
+        Assert.Equal([1], Assert.Single(update.Leaves).Meta);
+        Assert.Equal([9], Assert.Single(update.Joins).Meta);
+
+        await bob.SendAsync(b => ClientFrames.Leave(b, 12, "lobby"));
+        Assert.IsType<OkMessage>(await bob.ReceiveAsync());
+        PresenceDiffMessage leave = await alice.ExpectAsync<PresenceDiffMessage>();
+        Assert.Equal(bob.Conn, Assert.Single(leave.Leaves).Conn);
+        Assert.Empty(leave.Joins);
+
+        // Bob's node unsubscribed with its last member: messages it no longer holds do not reach him.
+        Assert.IsType<OkMessage>(await alice.PublishAsync("lobby", [1]));
+        Assert.True(await bob.NothingWithinAsync(TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    public async Task Presence_count_and_online_answer_for_the_whole_cluster()
+    {
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(3);
+        await using TestClient alice = await cluster[0].HelloAsync("alice");
+        await using TestClient bob = await cluster[1].HelloAsync("bob");
+        await using TestClient bob2 = await cluster[0].HelloAsync("bob");
+        await using TestClient carol = await cluster[2].HelloAsync("carol");
+        await alice.JoinAsync("room");
+        await bob.JoinAsync("room");
+        await bob2.JoinAsync("room");
+        Assert.Equal(2, (await alice.DrainAsync(TimeSpan.FromMilliseconds(300))).OfType<PresenceDiffMessage>().Count());
+        Assert.Single((await bob.DrainAsync(TimeSpan.FromMilliseconds(100))).OfType<PresenceDiffMessage>());
+
+        // Carol's node holds no member of the room: it asks Redis.
+        PresenceStateMessage presence = await carol.PresenceAsync("room");
+        Assert.Equal(3, presence.Total);
+        Assert.Equal(new[] { alice.Conn, bob.Conn, bob2.Conn }.Order(StringComparer.Ordinal), presence.Members.Select(m => m.Conn).Order(StringComparer.Ordinal));
+        CountStateMessage count = await carol.CountAsync("room");
+        Assert.Equal((3, 2), (count.Connections, count.Users));
+
+        // Alice's node holds the room: it answers from its members and its replica of the others.
+        PresenceStateMessage local = await alice.PresenceAsync("room");
+        Assert.Equal(presence.Members.Conns(), local.Members.Conns());
+        Assert.Equal((3L, 2L), ((await alice.CountAsync("room")).Connections, (await alice.CountAsync("room", 41)).Users));
+
+        OnlineStateMessage online = await alice.OnlineAsync(["carol", "bob", "nobody", "alice"]);
+        Assert.Equal(["carol", "bob", "alice"], online.Online);
+
+        await carol.SendAsync(ClientFrames.Bye);
+        await Task.Delay(300);
+        OnlineStateMessage after = await bob.OnlineAsync(["carol", "alice"]);
+        Assert.Equal(["alice"], after.Online);
+    }
+
+    [Fact]
+    public async Task Joiner_on_a_third_node_sees_everyone_and_everyone_sees_it()
+    {
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(3);
+        var clients = new List<TestClient>();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                TestClient client = await cluster[i].HelloAsync("u" + i);
+                clients.Add(client);
+                JoinedMessage joined = await client.JoinAsync("party");
+                Assert.Equal(i + 1, joined.Total);
+                Assert.Equal(i + 1, joined.Members.Count);
+                for (int j = 0; j < i; j++) Assert.Equal(client.Conn, Assert.Single((await clients[j].ExpectAsync<PresenceDiffMessage>()).Joins).Conn);
+            }
+            Assert.IsType<OkMessage>(await clients[2].PublishAsync("party", [42]));
+            Assert.Equal([42], (await clients[0].ExpectAsync<RoomMessage>()).Payload);
+            Assert.Equal([42], (await clients[1].ExpectAsync<RoomMessage>()).Payload);
+        }
+        finally
+        {
+            foreach (TestClient client in clients) await client.DisposeAsync();
+        }
+    }
+}
