@@ -101,6 +101,16 @@ internal sealed class OutboundQueue
         }
     }
 
+    /// <summary>Drops what is pending but keeps the buffer (benchmarks, which have no sockets to drain to).</summary>
+    internal void DiscardPending()
+    {
+        lock (this)
+        {
+            _pending.Clear();
+            Volatile.Write(ref _pendingCount, 0);
+        }
+    }
+
     /// <summary>Appends a final frame even when sealed or over the limit (GOAWAY).</summary>
     public void EnqueueFinal(Action<FrameBuffer> write)
     {

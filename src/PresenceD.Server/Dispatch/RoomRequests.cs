@@ -32,7 +32,7 @@ internal sealed partial class Dispatcher
         lock (session.Sync)
         {
             if (session.Ended) return default;
-            RoomMember? existing = session.FindRoom(ToSpan(request.Room, stackalloc byte[_server.Options.NameMax]));
+            RoomMember? existing = session.FindRoom(room);
             if (existing is not null)
             {
                 _server.Hub.Rejoin(existing, meta, will, since, rid);
@@ -43,7 +43,7 @@ internal sealed partial class Dispatcher
                 Reply.Error(connection, rid, ErrorCode.Limit, $"max_rooms_per_connection ({_server.Options.MaxRoomsPerConnection}) reached");
                 return default;
             }
-            pending = _server.Hub.Join(session, room, request.Room.ToArray(), meta, will, since, rid, out member);
+            pending = _server.Hub.Join(session, room, meta, will, since, rid, out member);
         }
         return pending is null ? default : _server.Hub.FinishJoinAsync(member, pending, since, rid);
     }
@@ -100,25 +100,22 @@ internal sealed partial class Dispatcher
     /// <summary>The membership named by the request's room, or null after answering NOT_JOINED (or a name error).</summary>
     private RoomMember? JoinedRoom(Connection connection, ref ClientRequest request, bool replyOnRidZero)
     {
-        int max = _server.Options.NameMax;
-        if (request.Room.Length > max || request.Room.Length == 0)
+        if (NameRules.Check(request.Room, _server.Options.NameMax) != ErrorCode.None)
         {
             RoomName(connection, request.Room, request.Rid, replyOnRidZero);
             return null;
         }
-        RoomMember? member = connection.Session.FindRoom(ToSpan(request.Room, stackalloc byte[max]));
+        // Match against the joined rooms' names without making a string: decode onto the stack (names are short).
+        int length = (int)request.Room.Length;
+        char[]? rented = length > 256 ? System.Buffers.ArrayPool<char>.Shared.Rent(length) : null;
+        Span<char> chars = rented ?? stackalloc char[256];
+        int written = System.Text.EncodingExtensions.GetChars(System.Text.Encoding.UTF8, request.Room, chars);
+        RoomMember? member = connection.Session.FindRoom(chars[..written]);
+        if (rented is not null) System.Buffers.ArrayPool<char>.Shared.Return(rented);
         if (member is null && (request.Rid != 0 || replyOnRidZero))
         {
             Reply.Error(connection, request.Rid, ErrorCode.NotJoined, "not joined to this room");
         }
         return member;
-    }
-
-    private static ReadOnlySpan<byte> ToSpan(in ReadOnlySequence<byte> bytes, Span<byte> scratch)
-    {
-        if (bytes.IsSingleSegment) return bytes.FirstSpan;
-        if (bytes.Length > scratch.Length) return default;
-        bytes.CopyTo(scratch);
-        return scratch.Slice(0, (int)bytes.Length);
     }
 }

@@ -23,6 +23,13 @@ internal sealed class FlushBatch
         _items[_count++] = connection;
     }
 
+    /// <summary>Forgets the touched connections without sending (benchmarks, which have no sockets).</summary>
+    internal void Forget()
+    {
+        Array.Clear(_items, 0, _count);
+        _count = 0;
+    }
+
     /// <summary>Wakes every touched connection's send loop and forgets them.</summary>
     public void Flush()
     {

@@ -33,9 +33,9 @@ internal sealed class RoomHub
     /// Returns null when the join is done; else (cluster, first local member) a task that completes once the
     /// room's remote members are loaded: the caller awaits it, then calls <see cref="CompleteJoin"/>.
     /// </summary>
-    public Task? Join(Session session, string roomName, byte[] roomUtf8, byte[]? meta, byte[]? will, in JoinSince since, uint rid, out RoomMember member)
+    public Task? Join(Session session, string roomName, byte[]? meta, byte[]? will, in JoinSince since, uint rid, out RoomMember member)
     {
-        member = new RoomMember(session, roomUtf8) { Meta = meta, Will = will };
+        member = new RoomMember(session) { Meta = meta, Will = will };
         Room<RoomMember> room = Index.Join(roomName, member, out int slot);
         member.Room = room;
         member.Slot = slot;

@@ -8,11 +8,7 @@ namespace PresenceD.Server.Sessions;
 /// </summary>
 internal sealed class RoomMember
 {
-    public RoomMember(Session session, byte[] roomUtf8)
-    {
-        Session = session;
-        RoomUtf8 = roomUtf8;
-    }
+    public RoomMember(Session session) => Session = session;
 
     public Session Session { get; }
 
@@ -21,9 +17,6 @@ internal sealed class RoomMember
 
     /// <summary>The room's presence state (cached from the room).</summary>
     public RoomPresence Presence { get; set; } = null!;
-
-    /// <summary>The room name's UTF-8 bytes, to match a PUBLISH without decoding its room name.</summary>
-    public byte[] RoomUtf8 { get; }
 
     /// <summary>Handle for <see cref="Room{T}.Remove"/>.</summary>
     public int Slot { get; set; } = -1;

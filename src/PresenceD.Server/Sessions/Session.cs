@@ -43,12 +43,12 @@ internal sealed class Session
     /// <summary>Joined rooms; copy-on-write (at most max_rooms_per_connection) so PUBLISH reads it without a lock.</summary>
     public RoomMember[] Rooms => Volatile.Read(ref _rooms);
 
-    /// <summary>The membership whose room name has these UTF-8 bytes, or null.</summary>
-    public RoomMember? FindRoom(ReadOnlySpan<byte> roomUtf8)
+    /// <summary>The membership of the room with this name, or null (a linear scan: at most max_rooms_per_connection).</summary>
+    public RoomMember? FindRoom(ReadOnlySpan<char> room)
     {
         foreach (RoomMember member in Rooms)
         {
-            if (roomUtf8.SequenceEqual(member.RoomUtf8)) return member;
+            if (room.SequenceEqual(member.Room.Name)) return member;
         }
         return null;
     }
