@@ -63,10 +63,14 @@ internal sealed partial class Dispatcher
         return Protocol.MessagePack.Utf8.GetString(room);
     }
 
-    private bool MetaTooLarge(Connection connection, ref ClientRequest request)
+    /// <summary>True (after answering TOO_LARGE, unless rid 0 asks for no reply) when meta is over meta_max.</summary>
+    private bool MetaTooLarge(Connection connection, ref ClientRequest request, bool replyOnRidZero)
     {
         if (!request.HasMeta || request.Meta.Length <= _server.Options.MetaMax) return false;
-        Reply.Error(connection, request.Rid, ErrorCode.TooLarge, $"meta over meta_max ({_server.Options.MetaMax} bytes)");
+        if (request.Rid != 0 || replyOnRidZero)
+        {
+            Reply.Error(connection, request.Rid, ErrorCode.TooLarge, $"meta over meta_max ({_server.Options.MetaMax} bytes)");
+        }
         return true;
     }
 }

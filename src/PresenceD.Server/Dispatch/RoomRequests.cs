@@ -23,7 +23,7 @@ internal sealed partial class Dispatcher
             Reply.Error(connection, rid, ErrorCode.Forbidden, "the credential does not allow this room");
             return default;
         }
-        if (MetaTooLarge(connection, ref request)) return default;
+        if (MetaTooLarge(connection, ref request, replyOnRidZero: true)) return default;
         byte[]? meta = request.HasMeta ? request.Meta.ToArray() : null;
         byte[]? will = request.HasWill ? request.Will.ToArray() : null;
         var since = new JoinSince(request.HasSince, request.HasSince ? Utf8.GetString(request.SinceEpoch) : "", request.SinceOffset);
@@ -62,7 +62,7 @@ internal sealed partial class Dispatcher
     private void Update(Connection connection, ref ClientRequest request)
     {
         RoomMember? member = JoinedRoom(connection, ref request, replyOnRidZero: false);
-        if (member is null || MetaTooLarge(connection, ref request)) return;
+        if (member is null || MetaTooLarge(connection, ref request, replyOnRidZero: false)) return;
         byte[]? meta = request.HasMeta ? request.Meta.ToArray() : null;
         lock (connection.Session.Sync)
         {

@@ -33,7 +33,7 @@ internal sealed class PresenceServer : IAsyncDisposable
     public void Start()
     {
         ServerOptions options = Context.Options;
-        _listener = new SocketListener(Context, new IPEndPoint(IPAddress.Parse(options.Bind), options.Port));
+        _listener = new SocketListener(Context, new IPEndPoint(BindAddress.Resolve(options.Bind), options.Port));
         Context.Wheel.Start();
         Context.Backplane.Start();
         _acceptLoop = Task.Run(() => _listener.RunAsync(_stopAccepting.Token));
