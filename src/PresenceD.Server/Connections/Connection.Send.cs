@@ -4,11 +4,10 @@ using PresenceD.Protocol.Framing;
 namespace PresenceD.Server.Connections;
 
 /// <summary>
-/// The send path. There is no send loop waiting per connection: whoever queued frames (usually a receive
-/// loop at the end of a read, through <see cref="Fanout.FlushBatch"/>) writes the whole pending batch with one
-/// non-blocking send on its own thread, as nats-server flushes every client a read touched. Only when the
-/// socket buffer is full does the rest go out asynchronously. An idle connection thus holds no send task,
-/// no send buffer and no send event args.
+/// The send path. There is no send loop waiting per connection: the <see cref="Fanout.Flusher"/> (for frames a
+/// read queued) or the closing path calls <see cref="WakeSender"/>, which writes the whole pending batch with one
+/// non-blocking send on the calling thread. Only when the socket buffer is full does the rest go out
+/// asynchronously. An idle connection thus holds no send task, no send buffer and no send event args.
 /// </summary>
 internal sealed partial class Connection
 {

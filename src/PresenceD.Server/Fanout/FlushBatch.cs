@@ -3,10 +3,10 @@ using PresenceD.Server.Connections;
 namespace PresenceD.Server.Fanout;
 
 /// <summary>
-/// The connections a receive loop queued frames to while it parsed one read: each one's send loop is
-/// woken once, after the whole read was processed, so a burst of publishes costs one send per recipient
-/// (nats-server's "flush per read for every recipient touched"). One per thread: a receive loop uses it
-/// between two awaits only.
+/// The connections a receive path queued frames to while it parsed one read: each is handed to the
+/// <see cref="Flusher"/> once, after the whole read was processed, so a burst of publishes costs one send per
+/// recipient (nats-server's "flush per read for every recipient touched"). One per thread, used between two
+/// points where the thread may switch work.
 /// </summary>
 internal sealed class FlushBatch
 {
@@ -30,12 +30,12 @@ internal sealed class FlushBatch
         _count = 0;
     }
 
-    /// <summary>Wakes every touched connection's send loop and forgets them.</summary>
+    /// <summary>Hands every touched connection to the flusher and forgets them.</summary>
     public void Flush()
     {
         for (int i = 0; i < _count; i++)
         {
-            _items[i].WakeSender();
+            Flusher.Schedule(_items[i]);
             _items[i] = null!;
         }
         _count = 0;
