@@ -28,7 +28,10 @@ internal sealed partial class Connection
         {
             if (!Outbound.TryTakeBatch(out FrameBuffer batch))
             {
-                Volatile.Write(ref _sending, 0);
+                // A full fence, not a volatile write: the release must be visible before PendingBytes is read
+                // below, or a producer that queued meanwhile and saw the flag still set is never sent (x86 may
+                // order a plain store after a later load).
+                Interlocked.Exchange(ref _sending, 0);
                 if (_finishWhenFlushed)
                 {
                     Finish();
@@ -86,7 +89,7 @@ internal sealed partial class Connection
     private void SendFailed(FrameBuffer batch, SocketError error)
     {
         Outbound.CompleteBatch(batch);
-        Volatile.Write(ref _sending, 0);
+        Interlocked.Exchange(ref _sending, 0);
         RequestClose(CloseReason.SocketError, error.ToString());
         Abort();
     }
