@@ -70,7 +70,7 @@ internal sealed class RedisBackplane : IBackplane
     public void Start()
     {
         ServerOptions options = _server.Options;
-        _gateway = new RedisGateway(options.Redis, options.RedisTimeout, Health, _server.Logger);
+        _gateway = new RedisGateway(options.Redis, options.RedisTimeout, Health, _server.Metrics, _server.Logger);
         _gateway.Failed += OnFailed;
         _gateway.Multiplexer.ConnectionFailed += (_, e) => OnFailed(e.Exception ?? new InvalidOperationException("redis connection failed: " + e.FailureType));
         _gateway.Multiplexer.ConnectionRestored += (_, _) => _maintenance?.RequestResync();

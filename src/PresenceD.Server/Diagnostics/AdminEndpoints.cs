@@ -17,9 +17,11 @@ internal sealed class AdminEndpoints(PrometheusExporter exporter, ReadinessCheck
             case "/healthz":
                 return AdminResponse.Text(200, "ok\n");
             case "/readyz":
+                string states = readiness.Describe();
+                string details = states.Length == 0 ? "" : " (" + states + ")";
                 return readiness.IsReady(out IReadOnlyList<string> failing)
-                    ? AdminResponse.Text(200, "ready\n")
-                    : AdminResponse.Text(503, "not ready: " + string.Join(", ", failing) + "\n");
+                    ? AdminResponse.Text(200, "ready" + details + "\n")
+                    : AdminResponse.Text(503, "not ready: " + string.Join(", ", failing) + details + "\n");
             default:
                 return AdminResponse.Text(404, "not found; try /metrics, /healthz or /readyz\n");
         }

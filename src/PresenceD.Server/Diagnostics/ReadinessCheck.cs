@@ -9,10 +9,27 @@ namespace PresenceD.Server.Diagnostics;
 internal sealed class ReadinessCheck
 {
     private readonly List<(string Name, Func<bool> Holds)> _conditions = [];
+    private readonly List<(string Name, Func<string> State)> _reports = [];
 
-    /// <summary>The daemon's conditions: accepting clients (false while draining). The backplane's health joins here.</summary>
+    /// <summary>
+    /// The daemon's condition: accepting clients (false while draining). The backplane's state is reported,
+    /// not required: Redis is shared by every node, so when it is down every node would fail the check at once
+    /// and the load balancer would have nowhere to send anyone, while each node can still serve its own members
+    /// (the cluster is available first, see docs/cluster.md).
+    /// </summary>
     public static ReadinessCheck For(PresenceServer server) => new ReadinessCheck()
-        .Require("accepting", () => server.Accepting);
+        .Require("accepting", () => server.Accepting)
+        .Report("backplane", () => server.Context.Backplane.Health.State.ToString().ToLowerInvariant());
+
+    /// <summary>Adds a state shown in the answer that does not decide readiness.</summary>
+    public ReadinessCheck Report(string name, Func<string> state)
+    {
+        _reports.Add((name, state));
+        return this;
+    }
+
+    /// <summary>The reported states, as "name state" pairs.</summary>
+    public string Describe() => string.Join(", ", _reports.Select(r => r.Name + " " + r.State()));
 
     public ReadinessCheck Require(string name, Func<bool> holds)
     {

@@ -30,11 +30,12 @@ internal sealed class ServerContext : IDisposable
         NodeId = options.EffectiveNodeId.Length > 0 ? options.EffectiveNodeId : options.NodeId.Length > 0 ? options.NodeId : NewNodeId();
         Wheel = new TimerWheel(clock, options.TimerTick);
         History = HistoryStore.FromOptions(options, clock);
+        // Metrics first: the backplane reports into them from its constructor on.
+        Metrics = new ServerMetrics(() => Connections.Count, CountRooms, CountMembers);
         Backplane = options.Backplane == BackplaneKind.Redis ? new RedisBackplane(this) : new MemoryBackplane();
         Hub = new RoomHub(this);
         Dispatcher = new Dispatcher(this);
         Jwt = options.Auth == AuthMode.Jwt ? JwtVerifier.FromFile(options.JwtSecretFile) : null;
-        Metrics = new ServerMetrics(() => Connections.Count, () => Hub.Index.Count, () => Hub.Index.Rooms.Sum(r => (long)r.Count));
     }
 
     public ServerOptions Options
@@ -72,6 +73,10 @@ internal sealed class ServerContext : IDisposable
 
     /// <summary>A connection id unique across the cluster: this node's id and a per-node sequence.</summary>
     public string NextConnId() => NodeId + "-" + Interlocked.Increment(ref _connectionSequence).ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+
+    private long CountRooms() => Hub.Index.Count;
+
+    private long CountMembers() => Hub.Index.Rooms.Sum(r => (long)r.Count);
 
     public void Dispose()
     {

@@ -75,8 +75,9 @@ public sealed class AdminServerTests
 
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("ready (backplane standalone)\n", await ready.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.ServiceUnavailable, drained.StatusCode);
-        Assert.Equal("not ready: accepting\n", await drained.Content.ReadAsStringAsync());
+        Assert.Equal("not ready: accepting (backplane standalone)\n", await drained.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.OK, stillAlive.StatusCode);
     }
 
