@@ -66,30 +66,33 @@ public static class ServerFrames
     /// <summary>MESSAGE [70, room, from_user, from_conn, payload, offset].</summary>
     public static void Message(FrameBuffer output, string room, string fromUser, string fromConn, ReadOnlySpan<byte> payload, ulong offset)
     {
-        int start = output.BeginFrame();
-        var w = new MessagePackWriter(output, 32 + (room.Length + fromUser.Length + fromConn.Length) * 3 + payload.Length);
-        w.WriteArrayHeader(6);
-        w.WriteUInt64((ulong)OpCode.Message);
-        w.WriteString(room);
-        w.WriteString(fromUser);
-        w.WriteString(fromConn);
+        MessagePackWriter w = BeginMessage(output, room, fromUser, fromConn, payload.Length, out int start);
         w.WriteBinary(payload);
-        w.WriteUInt64(offset);
-        w.Flush();
-        output.EndFrame(start);
+        EndMessage(output, ref w, start, offset);
     }
 
     /// <summary>MESSAGE with the payload given as a sequence (a slice of a received PUBLISH).</summary>
     public static void Message(FrameBuffer output, string room, string fromUser, string fromConn, in System.Buffers.ReadOnlySequence<byte> payload, ulong offset)
     {
-        int start = output.BeginFrame();
-        var w = new MessagePackWriter(output, 32 + (room.Length + fromUser.Length + fromConn.Length) * 3 + (int)payload.Length);
+        MessagePackWriter w = BeginMessage(output, room, fromUser, fromConn, (int)payload.Length, out int start);
+        w.WriteBinary(payload);
+        EndMessage(output, ref w, start, offset);
+    }
+
+    private static MessagePackWriter BeginMessage(FrameBuffer output, string room, string fromUser, string fromConn, int payloadLength, out int start)
+    {
+        start = output.BeginFrame();
+        var w = new MessagePackWriter(output, 32 + (room.Length + fromUser.Length + fromConn.Length) * 3 + payloadLength);
         w.WriteArrayHeader(6);
         w.WriteUInt64((ulong)OpCode.Message);
         w.WriteString(room);
         w.WriteString(fromUser);
         w.WriteString(fromConn);
-        w.WriteBinary(payload);
+        return w;
+    }
+
+    private static void EndMessage(FrameBuffer output, ref MessagePackWriter w, int start, ulong offset)
+    {
         w.WriteUInt64(offset);
         w.Flush();
         output.EndFrame(start);
