@@ -14,10 +14,9 @@ using PresenceD.Server.Sessions;
 namespace PresenceD.Server.Connections;
 
 /// <summary>
-/// One client socket: a receive loop (socket -> pipe -> frames -> dispatch) and a send path
-/// (outbound queue -> socket, one send per batch; see Connection.Send.cs). A zero-byte receive waits for data before a block
-/// is rented, so an idle connection holds no receive buffer. Every close goes through
-/// <see cref="RequestClose"/> (first reason wins), and ends in <see cref="Finish"/> exactly once.
+/// One client socket: the receive side (socket -> pipe -> frames -> dispatch, Connection.Receive.cs), the
+/// send side (outbound queue -> socket, one send per batch, Connection.Send.cs) and the close, here. Every
+/// close goes through <see cref="RequestClose"/> (first reason wins) and ends in <see cref="Finish"/> exactly once.
 /// </summary>
 internal sealed partial class Connection : WheelTimer
 {
@@ -60,13 +59,12 @@ internal sealed partial class Connection : WheelTimer
 
     public long LastSeenMs => Volatile.Read(ref _lastSeenMs);
 
-    /// <summary>Starts both loops and the hello deadline.</summary>
+    /// <summary>Starts receiving and the hello deadline.</summary>
     public void Start()
     {
         _server.Wheel.Schedule(this, _server.Clock.NowMs + (long)_server.Options.HelloTimeout.TotalMilliseconds);
         StartReceiving();
     }
-
 
     /// <summary>Queues a reply frame written by <paramref name="write"/> into the outbound queue, then wakes the sender.</summary>
     public void Reply<TState>(TState state, Action<FrameBuffer, TState> write)
