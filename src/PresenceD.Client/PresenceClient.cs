@@ -145,17 +145,7 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
         RequireName(room, nameof(room));
         ClientConnection connection = RequireConnection();
         RemoveRoom(room);
-        uint rid = _requests.Register(Deadline(), "LEAVE", out Task<ServerMessage> reply);
-        FrameBuffer output = connection.BeginWrite();
-        try
-        {
-            ClientFrames.Leave(output, rid, room);
-        }
-        finally
-        {
-            connection.EndWrite();
-        }
-        await AwaitReply<OkMessage>(rid, reply, cancellationToken).ConfigureAwait(false);
+        await Request<OkMessage, string>(connection, "LEAVE", room, static (output, rid, r) => ClientFrames.Leave(output, rid, r), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Publishes and waits for the server's OK (errors such as NOT_JOINED, RATE, DEGRADED throw).</summary>
@@ -163,17 +153,8 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     {
         RequireName(room, nameof(room));
         ClientConnection connection = RequireConnection();
-        uint rid = _requests.Register(Deadline(), "PUBLISH", out Task<ServerMessage> reply);
-        FrameBuffer output = connection.BeginWrite();
-        try
-        {
-            ClientFrames.Publish(output, rid, room, payload.Span);
-        }
-        finally
-        {
-            connection.EndWrite();
-        }
-        await AwaitReply<OkMessage>(rid, reply, cancellationToken).ConfigureAwait(false);
+        await Request<OkMessage, (string Room, ReadOnlyMemory<byte> Payload)>(connection, "PUBLISH", (room, payload),
+            static (output, rid, s) => ClientFrames.Publish(output, rid, s.Room, s.Payload.Span), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Publishes without asking for a reply (rid 0): cheapest, but errors are not reported.</summary>
@@ -197,17 +178,8 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     {
         RequireName(room, nameof(room));
         ClientConnection connection = RequireConnection();
-        uint rid = _requests.Register(Deadline(), "UPDATE", out Task<ServerMessage> reply);
-        FrameBuffer output = connection.BeginWrite();
-        try
-        {
-            ClientFrames.Update(output, rid, room, meta, meta is not null);
-        }
-        finally
-        {
-            connection.EndWrite();
-        }
-        await AwaitReply<OkMessage>(rid, reply, cancellationToken).ConfigureAwait(false);
+        await Request<OkMessage, (string Room, byte[]? Meta)>(connection, "UPDATE", (room, meta),
+            static (output, rid, s) => ClientFrames.Update(output, rid, s.Room, s.Meta, s.Meta is not null), cancellationToken).ConfigureAwait(false);
         if (_rooms.TryGetValue(room, out RoomSubscription? sub)) sub.Meta = meta;
     }
 
@@ -216,17 +188,8 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     {
         RequireName(room, nameof(room));
         ClientConnection connection = RequireConnection();
-        uint rid = _requests.Register(Deadline(), "PRESENCE", out Task<ServerMessage> reply);
-        FrameBuffer output = connection.BeginWrite();
-        try
-        {
-            ClientFrames.Presence(output, rid, room, limit);
-        }
-        finally
-        {
-            connection.EndWrite();
-        }
-        return AwaitReply<PresenceStateMessage>(rid, reply, cancellationToken);
+        return Request<PresenceStateMessage, (string Room, uint? Limit)>(connection, "PRESENCE", (room, limit),
+            static (output, rid, s) => ClientFrames.Presence(output, rid, s.Room, s.Limit), cancellationToken);
     }
 
     /// <summary>Counts a room's connections and distinct users.</summary>
@@ -234,17 +197,7 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     {
         RequireName(room, nameof(room));
         ClientConnection connection = RequireConnection();
-        uint rid = _requests.Register(Deadline(), "COUNT", out Task<ServerMessage> reply);
-        FrameBuffer output = connection.BeginWrite();
-        try
-        {
-            ClientFrames.Count(output, rid, room);
-        }
-        finally
-        {
-            connection.EndWrite();
-        }
-        return AwaitReply<CountStateMessage>(rid, reply, cancellationToken);
+        return Request<CountStateMessage, string>(connection, "COUNT", room, static (output, rid, r) => ClientFrames.Count(output, rid, r), cancellationToken);
     }
 
     /// <summary>Which of <paramref name="users"/> (at most 1000) have a live connection anywhere.</summary>
@@ -252,17 +205,8 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     {
         if (users is null) throw new ArgumentNullException(nameof(users));
         ClientConnection connection = RequireConnection();
-        uint rid = _requests.Register(Deadline(), "ONLINE", out Task<ServerMessage> reply);
-        FrameBuffer output = connection.BeginWrite();
-        try
-        {
-            ClientFrames.Online(output, rid, users);
-        }
-        finally
-        {
-            connection.EndWrite();
-        }
-        OnlineStateMessage state = await AwaitReply<OnlineStateMessage>(rid, reply, cancellationToken).ConfigureAwait(false);
+        OnlineStateMessage state = await Request<OnlineStateMessage, IReadOnlyList<string>>(connection, "ONLINE", users,
+            static (output, rid, u) => ClientFrames.Online(output, rid, u), cancellationToken).ConfigureAwait(false);
         return state.Online;
     }
 
@@ -271,17 +215,7 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     {
         ClientConnection connection = RequireConnection();
         long started = MonotonicClock.NowMs;
-        uint rid = _requests.Register(Deadline(), "PING", out Task<ServerMessage> reply);
-        FrameBuffer output = connection.BeginWrite();
-        try
-        {
-            ClientFrames.Ping(output, rid);
-        }
-        finally
-        {
-            connection.EndWrite();
-        }
-        await AwaitReply<PongMessage>(rid, reply, cancellationToken).ConfigureAwait(false);
+        await Request<PongMessage, int>(connection, "PING", 0, static (output, rid, _) => ClientFrames.Ping(output, rid), cancellationToken).ConfigureAwait(false);
         return TimeSpan.FromMilliseconds(MonotonicClock.NowMs - started);
     }
 
@@ -331,17 +265,26 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     private Task<JoinedMessage> SendJoin(ClientConnection connection, RoomSubscription sub, bool since, CancellationToken cancellationToken)
     {
         string? epoch = since && !string.IsNullOrEmpty(sub.Epoch) ? sub.Epoch : null;
-        uint rid = _requests.Register(Deadline(), "JOIN", out Task<ServerMessage> reply);
+        return Request<JoinedMessage, (RoomSubscription Sub, string? Epoch)>(connection, "JOIN", (sub, epoch),
+            static (output, rid, s) => ClientFrames.Join(output, rid, s.Sub.Room, s.Sub.Meta, s.Sub.Meta is not null, s.Epoch, s.Sub.Offset, s.Sub.Will, s.Sub.Will is not null),
+            cancellationToken);
+    }
+
+    /// <summary>Registers a request, encodes it under the connection's write lock, and awaits its typed reply.</summary>
+    private Task<T> Request<T, TState>(ClientConnection connection, string op, TState state, Action<FrameBuffer, uint, TState> encode,
+        CancellationToken cancellationToken) where T : ServerMessage
+    {
+        uint rid = _requests.Register(Deadline(), op, out Task<ServerMessage> reply);
         FrameBuffer output = connection.BeginWrite();
         try
         {
-            ClientFrames.Join(output, rid, sub.Room, sub.Meta, sub.Meta is not null, epoch, sub.Offset, sub.Will, sub.Will is not null);
+            encode(output, rid, state);
         }
         finally
         {
             connection.EndWrite();
         }
-        return AwaitReply<JoinedMessage>(rid, reply, cancellationToken);
+        return AwaitReply<T>(rid, reply, cancellationToken);
     }
 
     private async Task<T> AwaitReply<T>(uint rid, Task<ServerMessage> reply, CancellationToken cancellationToken) where T : ServerMessage
