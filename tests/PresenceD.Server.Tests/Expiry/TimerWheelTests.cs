@@ -304,16 +304,21 @@ public sealed class TimerWheelTests
                     wheel.Schedule(timer, clock.NowMs + random.Next(0, 3_000));
                 }
             }
-
-            // Leave every timer armed far in the future: none may be lost or doubled.
-            foreach (CountingTimer timer in own)
-            {
-                wheel.Schedule(timer, clock.NowMs + 1_000_000);
-            }
         });
 
         await stop.CancelAsync();
         await advancer;
+
+        // Leave every timer armed far in the future, from all threads again: none may be lost or doubled. This
+        // runs after the advancer stopped: on a loaded machine it can move the clock past "far" while a slow
+        // thread is still busy, and a timer that fired then would be counted as lost.
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            foreach (CountingTimer timer in timers[t])
+            {
+                wheel.Schedule(timer, clock.NowMs + 1_000_000);
+            }
+        });
 
         Assert.Equal(threads * timersPerThread, wheel.Count);
         Assert.All(timers.SelectMany(x => x), t => Assert.True(t.IsScheduled));
