@@ -5,17 +5,14 @@ using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
 using PresenceD.Server.Configuration;
 using PresenceD.Server.Connections;
-using PresenceD.Server.Expiry;
-using PresenceD.Server.Fanout;
 using PresenceD.Server.Hosting;
 using PresenceD.Server.Rooms;
-using PresenceD.Server.Sessions;
 
 namespace PresenceD.Benchmarks.Fanout;
 
 /// <summary>
 /// One message to a room of N local members: encode the MESSAGE frame once, then copy it into every
-/// member's outbound queue (the real RoomBroadcaster and OutboundQueue; no sockets, so nothing is sent:
+/// member's outbound queue (the real RoomFanout and OutboundQueue; no sockets, so nothing is sent:
 /// queues are emptied between iterations). Target: 0 B allocated per fan-out.
 /// </summary>
 [MemoryDiagnoser]
@@ -24,8 +21,9 @@ public class FanoutBenchmarks
 {
     private readonly byte[] _payload = new byte[64];
     private readonly List<Connection> _connections = [];
-    private ServerContext _server = null!;
-    private Room<RoomMember> _room = null!;
+    private PresenceServer _server = null!;
+    private Room _room = null!;
+    private SendBatch _batch = null!;
 
     [Params(1_000)]
     public int Members { get; set; }
@@ -34,35 +32,32 @@ public class FanoutBenchmarks
     public void Setup()
     {
         var options = new ServerOptions { SendQueueLimit = 64L * 1024 * 1024 };
-        _server = new ServerContext(options, NullLoggerFactory.Instance, SystemClock.Instance);
+        _server = new PresenceServer(options, NullLoggerFactory.Instance);
         for (int i = 0; i < Members; i++)
         {
-            var connection = new Connection(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), _server, i, null);
-            connection.Session.User = "user" + i;
-            connection.Session.ConnId = _server.NextConnId();
-            var member = new RoomMember(connection.Session) { Visible = true };
-            _room = _server.Hub.Index.Join("bench", member, out int slot);
-            member.Room = _room;
-            member.Slot = slot;
+            var connection = new Connection(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), _server.Connections, i, null);
+            var member = new RoomMember(connection, "user" + i, _server.ConnIds.Next()) { Visible = true };
+            _room = _server.Rooms.Place("bench", member);
             _connections.Add(connection);
         }
+        _batch = SendBatch.Open();
     }
 
     [IterationCleanup]
     public void Drain()
     {
-        FlushBatch.Current.Forget();
+        _batch.Forget();
         foreach (Connection connection in _connections) connection.Outbound.DiscardPending();
     }
 
     [Benchmark(Description = "encode once + enqueue to every member")]
     public int EncodeAndEnqueue()
     {
-        FrameBuffer frame = RoomBroadcaster.Scratch;
+        FrameBuffer frame = _batch.NewFrame();
         ServerFrames.Message(frame, "bench", "publisher", "n0-1", _payload, 0);
-        return RoomBroadcaster.Deliver(_room, frame.WrittenSpan, except: null);
+        return RoomFanout.Deliver(_room, frame.WrittenSpan, except: null, _batch);
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _server.Dispose();
+    public async Task Cleanup() => await _server.DisposeAsync();
 }

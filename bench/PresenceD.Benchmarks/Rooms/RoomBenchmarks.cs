@@ -9,8 +9,8 @@ public class RoomBenchmarks
 {
     private const int Batch = 1_000;
 
-    private RoomIndex<Member> _index = null!;
-    private Room<Member> _room = null!;
+    private RoomIndex<MemberSet<Member>, Member> _index = null!;
+    private MemberSet<Member> _room = null!;
     private Member[] _churn = null!;
 
     [Params(10, 1_000, 100_000)]
@@ -24,10 +24,10 @@ public class RoomBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _index = new RoomIndex<Member>();
+        _index = new RoomIndex<MemberSet<Member>, Member>(name => new MemberSet<Member>(name));
         for (int i = 0; i < Members; i++)
         {
-            _room = _index.Join("bench-room", new Member { Id = i }, out _);
+            _room = _index.Join("bench-room", new Member { Id = i }, out _, out _);
         }
 
         _churn = new Member[Batch];
@@ -41,11 +41,11 @@ public class RoomBenchmarks
     [Benchmark(OperationsPerInvoke = Batch)]
     public void JoinLeavePair()
     {
-        RoomIndex<Member> index = _index;
+        RoomIndex<MemberSet<Member>, Member> index = _index;
         Member[] churn = _churn;
         for (int i = 0; i < churn.Length; i++)
         {
-            Room<Member> room = index.Join("bench-room", churn[i], out int slot);
+            MemberSet<Member> room = index.Join("bench-room", churn[i], out int slot, out _);
             index.Leave(room, slot);
         }
     }

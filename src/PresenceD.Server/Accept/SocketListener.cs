@@ -5,7 +5,6 @@ using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
 using PresenceD.Protocol.Framing;
 using PresenceD.Server.Connections;
-using PresenceD.Server.Hosting;
 
 namespace PresenceD.Server.Accept;
 
@@ -21,19 +20,26 @@ internal sealed class SocketListener : IDisposable
     private static readonly TimeSpan MinBackoff = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
-    private readonly ServerContext _server;
+    // The kernel caps it at net.core.somaxconn; large, so a reconnect storm after a node failure queues instead of
+    // being refused while the accept loop catches up. Not a setting: the kernel's cap is the operator's knob.
+    private const int ListenBacklog = 4096;
+
+    private readonly ConnectionHost _host;
+    private readonly Func<Connection, IConnectionHandler> _openSession;
     private readonly Socket _listen;
     private readonly bool _proxyProtocol;
     private long _nextId;
 
-    public SocketListener(ServerContext server, IPEndPoint endpoint)
+    /// <param name="openSession">Makes the handler (the protocol session) of each new connection.</param>
+    public SocketListener(ConnectionHost host, IPEndPoint endpoint, Func<Connection, IConnectionHandler> openSession)
     {
-        _server = server;
-        _proxyProtocol = server.Options.ProxyProtocol;
+        _host = host;
+        _openSession = openSession;
+        _proxyProtocol = host.Options.Current.ProxyProtocol;
         _listen = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         _listen.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listen.Bind(endpoint);
-        _listen.Listen(4096);
+        _listen.Listen(ListenBacklog);
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listen.LocalEndPoint!;
@@ -59,7 +65,7 @@ internal sealed class SocketListener : IDisposable
             }
             catch (SocketException e) when (IsResourcePressure(e.SocketErrorCode))
             {
-                _server.Logger.LogWarning("accept: {Error}; backing off {Backoff} ms", e.SocketErrorCode, backoff.TotalMilliseconds);
+                _host.Logger.LogWarning("accept: {Error}; backing off {Backoff} ms", e.SocketErrorCode, backoff.TotalMilliseconds);
                 try
                 {
                     await Task.Delay(backoff, stop);
@@ -73,12 +79,12 @@ internal sealed class SocketListener : IDisposable
             }
             catch (SocketException e) when (IsTransient(e.SocketErrorCode))
             {
-                _server.Logger.LogDebug("accept: transient {Error}", e.SocketErrorCode);
+                _host.Logger.LogDebug("accept: transient {Error}", e.SocketErrorCode);
                 continue;
             }
             catch (SocketException e)
             {
-                _server.Logger.LogCritical("accept failed fatally: {Error}; the listener stops", e.SocketErrorCode);
+                _host.Logger.LogCritical("accept failed fatally: {Error}; the listener stops", e.SocketErrorCode);
                 throw;
             }
             Admit(socket, stop);
@@ -87,7 +93,7 @@ internal sealed class SocketListener : IDisposable
 
     private void Admit(Socket socket, CancellationToken stop)
     {
-        _server.Metrics.Accepted();
+        _host.Counters.CountAccepted();
         if (_proxyProtocol)
         {
             _ = AdmitBehindProxyAsync(socket, stop);
@@ -102,14 +108,14 @@ internal sealed class SocketListener : IDisposable
         EndPoint? remote;
         try
         {
-            remote = await ProxyProtocolReader.ReadAsync(socket, _server.Options.HelloTimeout, stop);
+            remote = await ProxyProtocolReader.ReadAsync(socket, _host.Options.Current.HelloTimeout, stop);
         }
         catch (Exception e) when (e is InvalidDataException or OperationCanceledException or SocketException or ObjectDisposedException)
         {
-            _server.Metrics.ConnectionClosed(CloseReason.ProtocolError);
+            _host.Counters.CountClose(CloseReason.ProtocolError);
             string error = e is not OperationCanceledException ? e.Message
                 : stop.IsCancellationRequested ? "server stopping" : "no PROXY header within hello_timeout";
-            _server.Logger.LogInformation("conn from {Remote} refused: {Reason} ({Error})", SafeRemote(socket), CloseReason.ProtocolError, error);
+            _host.Logger.LogInformation("conn from {Remote} refused: {Reason} ({Error})", SafeRemote(socket), CloseReason.ProtocolError, error);
             socket.Dispose();
             return;
         }
@@ -118,7 +124,7 @@ internal sealed class SocketListener : IDisposable
 
     private void Admit(Socket socket, EndPoint? remote)
     {
-        if (!_server.Connections.TryReserve(_server.Options.MaxConnections))
+        if (!_host.Registry.TryReserve(_host.Options.Current.MaxConnections))
         {
             RefuseFull(socket, remote);
             return;
@@ -126,14 +132,14 @@ internal sealed class SocketListener : IDisposable
         try
         {
             socket.NoDelay = true;
-            var connection = new Connection(socket, _server, Interlocked.Increment(ref _nextId), remote);
-            _server.Connections.Add(connection);
-            connection.Start();
+            var connection = new Connection(socket, _host, Interlocked.Increment(ref _nextId), remote);
+            _host.Registry.Add(connection);
+            connection.Start(_openSession(connection));
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            _server.Connections.Unreserve();
-            _server.Logger.LogDebug("accept: connection gone during setup ({Error})", e.Message);
+            _host.Registry.Unreserve();
+            _host.Logger.LogDebug("accept: connection gone during setup ({Error})", e.Message);
             socket.Dispose();
         }
     }
@@ -153,12 +159,12 @@ internal sealed class SocketListener : IDisposable
     /// <summary>GOAWAY LIMIT right after accept, best effort (one non-blocking send), then close.</summary>
     private void RefuseFull(Socket socket, EndPoint? remote)
     {
-        _server.Metrics.ConnectionClosed(CloseReason.ServerFull);
-        _server.Logger.LogInformation("conn from {Remote} refused: {Reason} (max_connections {Max})", remote, CloseReason.ServerFull, _server.Options.MaxConnections);
+        _host.Counters.CountClose(CloseReason.ServerFull);
+        _host.Logger.LogInformation("conn from {Remote} refused: {Reason} (max_connections {Max})", remote, CloseReason.ServerFull, _host.Options.Current.MaxConnections);
         try
         {
             using var frame = new FrameBuffer(64);
-            (ErrorCode code, string message, long reconnectMs) = CloseReasons.GoAwayFor(CloseReason.ServerFull, _server.Options);
+            (ErrorCode code, string message, long reconnectMs) = CloseReasons.GoAwayFor(CloseReason.ServerFull, _host.Options.Current);
             ServerFrames.GoAway(frame, code, message, reconnectMs);
             socket.Blocking = false;
             socket.Send(frame.WrittenSpan, SocketFlags.None, out _);

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
+using PresenceD.Server.Rooms;
 using StackExchange.Redis;
 
 namespace PresenceD.Server.Backplane;
@@ -13,6 +14,8 @@ namespace PresenceD.Server.Backplane;
 /// </summary>
 internal sealed class CommandQueue
 {
+    // Most commands per pipelined batch: large enough that a burst costs few round trips, small enough that one
+    // batch never holds Redis (single-threaded) for long; not a setting, since neither bound depends on the deployment.
     private const int MaxBatch = 512;
 
     private readonly Channel<BackplaneCommand> _queue = Channel.CreateUnbounded<BackplaneCommand>(new UnboundedChannelOptions { SingleReader = true });

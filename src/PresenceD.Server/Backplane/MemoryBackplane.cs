@@ -1,50 +1,60 @@
+using PresenceD.Server.Expiry;
+using PresenceD.Server.History;
 using PresenceD.Server.Rooms;
-using PresenceD.Server.Sessions;
 
 namespace PresenceD.Server.Backplane;
 
-/// <summary>Standalone: one node is the whole cluster, so there is nothing to tell anyone.</summary>
-internal sealed class MemoryBackplane : IBackplane
+/// <summary>Standalone: one node is the whole cluster, so there is nobody to tell and nobody else to ask.</summary>
+internal sealed class MemoryBackplane(HistoryStore history, IClock clock) : IBackplane
 {
-    public bool IsClustered => false;
-
     public BackplaneHealth Health { get; } = new(clustered: false);
+
+    public string Describe() => "memory";
 
     public void Start()
     {
     }
 
-    public void OpenRoom(string room, RoomPresence presence) => presence.MarkReady();
+    public IRoomBroker CreateBroker(Room room) =>
+        new LocalRoomBroker(history.Matches(room.Name) ? new MemoryRoomHistory(history, room.Name, clock) : NoHistory.Instance);
 
-    public void CloseRoom(string room, RoomPresence presence)
+    public void SessionStarted(string user, string connId)
     {
     }
 
-    public void SessionStarted(Session session)
+    public void SessionEnded(string user, string connId)
     {
     }
 
-    public void SessionEnded(Session session)
-    {
-    }
+    public ValueTask<IReadOnlyList<RemoteMember>?> QueryRoomAsync(string room) => new((IReadOnlyList<RemoteMember>?)[]);
 
-    public void MemberUpserted(RoomMember member)
-    {
-    }
-
-    public void MemberLeft(RoomMember member, ReadOnlySpan<byte> willFrame, bool hasWill)
-    {
-    }
-
-    public bool PublishMessage(RoomPresence presence, string room, ReadOnlySpan<byte> frame) => true;
-
-    public bool PublishHistoryMessage(RoomPresence presence, ReadOnlySpan<byte> frameWithoutOffset) => false;
-
-    public ValueTask<HistoryRead?> ReadHistoryAsync(RoomPresence presence, long from) => new((HistoryRead?)null);
-
-    public ValueTask<IReadOnlyList<RemoteMember>?> QueryRoomAsync(string room) => new((IReadOnlyList<RemoteMember>?)null);
-
-    public ValueTask<IReadOnlyList<string>?> QueryOnlineAsync(IReadOnlyList<string> users) => new((IReadOnlyList<string>?)null);
+    public ValueTask<IReadOnlyList<string>?> QueryOnlineAsync(IReadOnlyList<string> users) => new((IReadOnlyList<string>?)[]);
 
     public ValueTask DisposeAsync() => default;
+
+    /// <summary>A room with no other node to reach: ready at once, every change stays here.</summary>
+    private sealed class LocalRoomBroker(IRoomHistory history) : IRoomBroker
+    {
+        public Task Ready => Task.CompletedTask;
+
+        public IRoomHistory History { get; } = history;
+
+        public void Open()
+        {
+        }
+
+        public void Close()
+        {
+        }
+
+        public void MemberUpserted(RoomMember member)
+        {
+        }
+
+        public void MemberLeft(RoomMember member, ReadOnlySpan<byte> willFrame, bool hasWill)
+        {
+        }
+
+        public bool Forward(ReadOnlySpan<byte> frame) => true;
+    }
 }

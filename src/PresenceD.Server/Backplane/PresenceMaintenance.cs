@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Logging;
-using PresenceD.Server.Connections;
 using PresenceD.Server.Rooms;
-using PresenceD.Server.Sessions;
 using StackExchange.Redis;
 
 namespace PresenceD.Server.Backplane;
@@ -14,7 +12,8 @@ namespace PresenceD.Server.Backplane;
 /// </summary>
 internal sealed class PresenceMaintenance
 {
-    private const int SweepLimit = 1000;
+    /// <summary>Most expired entries one sweep script removes per room: bounds the script's run time; the rest go next sweep.</summary>
+    internal const int SweepLimit = 1000;
 
     private readonly RedisBackplane _backplane;
     private readonly CancellationTokenSource _stop = new();
@@ -53,37 +52,45 @@ internal sealed class PresenceMaintenance
             }
             catch (Exception e)
             {
-                // The gateway already switched the state to degraded; the next tick tries again.
-                _backplane.Logger.LogDebug("presence maintenance failed: {Error}", e.Message);
+                // The gateway counted the failure and switched the state to degraded; the next tick tries again.
+                _backplane.Logger.LogInformation("presence maintenance failed, retrying next tick: {Error}", e.Message);
             }
         }
     }
 
     private async Task RefreshAndSweepAsync()
     {
-        List<(RoomPresence Presence, RoomKeys Keys)> rooms = _backplane.Channels.Snapshot();
+        List<RedisRoomBroker> rooms = _backplane.Channels.Snapshot();
         var calls = new List<(string Script, RedisKey[] Keys, RedisValue[] Args)>(rooms.Count * 2 + 1) { OnlineRefresh() };
-        var refreshed = new List<RoomKeys?>(rooms.Count * 2 + 1) { null };
-        foreach ((RoomPresence presence, RoomKeys keys) in rooms)
+        // What each call's result means: a refresh answers the members Redis had lost, a sweep how many it removed.
+        var kinds = new List<(RedisRoomBroker? Room, bool IsSweep)>(rooms.Count * 2 + 1) { (null, false) };
+        foreach (RedisRoomBroker broker in rooms)
         {
-            if (_backplane.Server.Hub.Index.Find(keys.Room) is not { } room || !ReferenceEquals(room.State, presence)) continue;
             var args = new List<RedisValue> { _backplane.EntryTtlMs, _backplane.KeyTtlMs, _backplane.GapMaxMs };
-            foreach (RoomMember member in room.Members)
+            foreach (RoomMember member in broker.Room.Members)
             {
-                if (member.Visible) args.Add(member.Session.ConnId);
+                if (member.Visible) args.Add(member.ConnId);
             }
-            calls.Add((LuaScripts.Refresh, keys.Members, [.. args]));
-            refreshed.Add(keys);
-            calls.Add((LuaScripts.Sweep, keys.Members, [_backplane.GapMaxMs, keys.ChannelName, SweepLimit]));
-            refreshed.Add(null);
+            calls.Add((LuaScripts.Refresh, broker.Keys.Members, [.. args]));
+            kinds.Add((broker, false));
+            calls.Add((LuaScripts.Sweep, broker.Keys.Members, [_backplane.GapMaxMs, broker.Keys.ChannelName, SweepLimit]));
+            kinds.Add((broker, true));
         }
         RedisResult[] results = await RunAllAsync(calls).ConfigureAwait(false);
-        // A member swept while this node could not refresh it (partition, pause) is written again.
+        int removed = 0;
         for (int i = 0; i < results.Length; i++)
         {
-            if (refreshed[i] is not { } keys || ((RedisResult[])results[i]!) is not { Length: > 0 } missing) continue;
-            RewriteMembers(keys, missing.Select(r => (string)r!).ToHashSet(StringComparer.Ordinal));
+            (RedisRoomBroker? broker, bool isSweep) = kinds[i];
+            if (broker is null) continue;
+            if (isSweep)
+            {
+                removed += (int)results[i];
+                continue;
+            }
+            // A member swept while this node could not refresh it (partition, pause) is written again.
+            if ((RedisResult[])results[i]! is { Length: > 0 } missing) RewriteMembers(broker, missing.Select(r => (string)r!).ToHashSet(StringComparer.Ordinal));
         }
+        _backplane.Health.CountSweeps(rooms.Count, removed);
     }
 
     private async Task ResyncAsync()
@@ -99,19 +106,13 @@ internal sealed class PresenceMaintenance
             _backplane.Queue.TryEnqueue(leave);
             replayed++;
         }
-        List<(RoomPresence Presence, RoomKeys Keys)> rooms = _backplane.Channels.Snapshot();
-        foreach ((RoomPresence _, RoomKeys keys) in rooms) RewriteMembers(keys, only: null);
+        List<RedisRoomBroker> rooms = _backplane.Channels.Snapshot();
+        foreach (RedisRoomBroker broker in rooms) RewriteMembers(broker, only: null);
         // Queued behind the replayed leaves and rewrites, so the snapshots below already see them.
         var barrier = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         _backplane.Queue.TryEnqueue(BackplaneCommand.Barrier(barrier));
         if (!await barrier.Task.ConfigureAwait(false)) throw new InvalidOperationException("resync writes failed");
-        foreach ((RoomPresence presence, RoomKeys keys) in rooms)
-        {
-            if (_backplane.Server.Hub.Index.Find(keys.Room) is not { } room || !ReferenceEquals(room.State, presence)) continue;
-            RemoteApplier.BeginSnapshot(presence);
-            IReadOnlyList<RemoteMember> snapshot = await _backplane.ReadSnapshotAsync(keys).ConfigureAwait(false);
-            _backplane.Applier.Install(room, presence, snapshot);
-        }
+        foreach (RedisRoomBroker broker in rooms) await broker.ReloadAsync().ConfigureAwait(false);
         if (health.State != BackplaneState.Resyncing) return; // failed again meanwhile
         health.State = BackplaneState.Healthy;
         health.CountResync();
@@ -119,15 +120,14 @@ internal sealed class PresenceMaintenance
     }
 
     /// <summary>Queues an upsert for each visible local member of the room (those in <paramref name="only"/> when given).</summary>
-    private void RewriteMembers(RoomKeys keys, HashSet<string>? only)
+    private void RewriteMembers(RedisRoomBroker broker, HashSet<string>? only)
     {
-        if (_backplane.Server.Hub.Index.Find(keys.Room) is not { State: RoomPresence presence } room) return;
-        lock (presence.Sync)
+        lock (broker.Room.Sync)
         {
-            foreach (RoomMember member in room.Members)
+            foreach (RoomMember member in broker.Room.Members)
             {
-                if (!member.Visible || (only is not null && !only.Contains(member.Session.ConnId))) continue;
-                _backplane.Queue.TryEnqueue(_backplane.UpsertCommand(member, keys));
+                if (!member.Visible || (only is not null && !only.Contains(member.ConnId))) continue;
+                _backplane.Queue.TryEnqueue(broker.UpsertCommand(member));
             }
         }
     }
@@ -135,12 +135,10 @@ internal sealed class PresenceMaintenance
     private (string, RedisKey[], RedisValue[]) OnlineRefresh()
     {
         var args = new List<RedisValue> { _backplane.EntryTtlMs, _backplane.KeyTtlMs, _backplane.GapMaxMs };
-        foreach (Connection connection in _backplane.Server.Connections.All)
+        foreach (KeyValuePair<string, string> session in _backplane.OnlineSessions)
         {
-            Session session = connection.Session;
-            if (!session.HelloDone || session.Ended) continue;
-            args.Add(session.User);
-            args.Add(session.ConnId);
+            args.Add(session.Value);
+            args.Add(session.Key);
         }
         return (LuaScripts.OnlineRefresh, [], [.. args]);
     }

@@ -1,45 +1,57 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using PresenceD.Server.Configuration;
-using PresenceD.Server.Hosting;
+using PresenceD.Server.History;
 using PresenceD.Server.Rooms;
-using PresenceD.Server.Sessions;
 using StackExchange.Redis;
 
 namespace PresenceD.Server.Backplane;
 
 /// <summary>
-/// The cluster backplane: one pub/sub channel per room with local members, presence in Redis (expiring
-/// entries refreshed and swept by <see cref="PresenceMaintenance"/>), every write queued to one ordered
-/// writer (<see cref="CommandQueue"/>), every call bounded by <see cref="RedisGateway"/>.
+/// The cluster backplane: one <see cref="RedisRoomBroker"/> per local room (its pub/sub channel, presence keys and,
+/// for history rooms, its stream), the node's online index, and questions about rooms this node does not hold.
+/// Presence entries expire unless refreshed; <see cref="PresenceMaintenance"/> refreshes and sweeps them. Every
+/// write is queued to one ordered writer (<see cref="CommandQueue"/>), every call bounded by <see cref="RedisGateway"/>.
 /// </summary>
 internal sealed class RedisBackplane : IBackplane
 {
-    private const int QueueLimit = 100_000;
+    /// <summary>Writes queued for Redis beyond which new ones are dropped (and counted): a bound on the memory an outage or a slow Redis can take.</summary>
+    internal const int QueueLimit = 100_000;
 
-    private readonly ServerContext _server;
-    private readonly byte[] _nodeId;
-    private readonly RemoteApplier _applier;
+    private readonly LiveOptions _options;
+    private readonly ConcurrentDictionary<string, string> _online = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<BackplaneCommand> _lostLeaves = new();
     private RedisGateway? _gateway;
     private CommandQueue? _queue;
     private RoomChannels? _channels;
     private PresenceMaintenance? _maintenance;
 
-    public RedisBackplane(ServerContext server)
+    public RedisBackplane(LiveOptions options, string nodeId, HistoryStore historyRooms, ILogger logger, Histogram<double>? latency)
     {
-        _server = server;
-        _nodeId = Encoding.UTF8.GetBytes(server.NodeId);
-        _applier = new RemoteApplier(server);
-        Health = new BackplaneHealth(clustered: true);
+        _options = options;
+        HistoryRooms = historyRooms;
+        NodeId = nodeId;
+        NodeIdBytes = Encoding.UTF8.GetBytes(nodeId);
+        Logger = logger;
+        Health = new BackplaneHealth(clustered: true, latency);
     }
-
-    public bool IsClustered => true;
 
     public BackplaneHealth Health { get; }
 
-    internal ServerContext Server => _server;
+    public string Describe() => "redis " + Options.Redis;
+
+    internal string NodeId { get; }
+
+    /// <summary>Which rooms keep history (history_rooms, reloadable); in a cluster their history is a Redis Stream.</summary>
+    internal HistoryStore HistoryRooms { get; }
+
+    internal byte[] NodeIdBytes { get; }
+
+    internal ILogger Logger { get; }
+
+    internal ServerOptions Options => _options.Current;
 
     internal RedisGateway Gateway => _gateway ?? throw new InvalidOperationException("backplane not started");
 
@@ -47,16 +59,11 @@ internal sealed class RedisBackplane : IBackplane
 
     internal RoomChannels Channels => _channels ?? throw new InvalidOperationException("backplane not started");
 
-    internal RemoteApplier Applier => _applier;
-
-    internal ILogger Logger => _server.Logger;
-
-    internal byte[] NodeIdBytes => _nodeId;
+    /// <summary>This node's hello-done connections (conn id -> user), which the online refresh keeps alive in Redis.</summary>
+    internal ICollection<KeyValuePair<string, string>> OnlineSessions => _online;
 
     /// <summary>Leaves that could not be written during an outage, replayed first by the resync.</summary>
     internal ConcurrentQueue<BackplaneCommand> LostLeaves => _lostLeaves;
-
-    internal ServerOptions Options => _server.Options;
 
     /// <summary>Presence entries live this long past their last refresh: a dead node's members vanish within it plus one sweep.</summary>
     internal long EntryTtlMs => (long)Options.HeartbeatTimeout.TotalMilliseconds;
@@ -69,91 +76,35 @@ internal sealed class RedisBackplane : IBackplane
 
     public void Start()
     {
-        ServerOptions options = _server.Options;
-        _gateway = new RedisGateway(options.Redis, options.RedisTimeout, Health, _server.Metrics, _server.Logger);
+        ServerOptions options = Options;
+        _gateway = new RedisGateway(options.Redis, options.RedisTimeout, Health, Logger);
         _gateway.Failed += OnFailed;
         _gateway.Multiplexer.ConnectionFailed += (_, e) => OnFailed(e.Exception ?? new InvalidOperationException("redis connection failed: " + e.FailureType));
         _gateway.Multiplexer.ConnectionRestored += (_, _) => _maintenance?.RequestResync();
-        _queue = new CommandQueue(_gateway, Health, _server.Logger, _lostLeaves.Enqueue, QueueLimit);
-        _channels = new RoomChannels(_gateway.Subscriber, OnChannelMessage);
+        _queue = new CommandQueue(_gateway, Health, Logger, _lostLeaves.Enqueue, QueueLimit);
+        _channels = new RoomChannels(_gateway.Subscriber, OnChannelMessage, Logger);
         _maintenance = new PresenceMaintenance(this);
         if (!_gateway.Multiplexer.IsConnected)
         {
-            _server.Logger.LogWarning("redis {Endpoint} is not reachable: starting degraded", options.Redis);
+            Logger.LogWarning("redis {Endpoint} is not reachable: starting degraded", options.Redis);
             Health.State = BackplaneState.Degraded;
         }
         _queue.Start();
         _maintenance.Start();
     }
 
-    public void OpenRoom(string room, RoomPresence presence)
+    public IRoomBroker CreateBroker(Room room) => new RedisRoomBroker(this, room);
+
+    public void SessionStarted(string user, string connId)
     {
-        var keys = new RoomKeys(room);
-        presence.BackplaneState = keys;
-        Task subscribed = Channels.Open(room, presence, keys);
-        _ = LoadRoomAsync(room, presence, keys, subscribed);
+        _online[connId] = user;
+        Enqueue(BackplaneCommand.Run(CommandKind.Presence, LuaScripts.OnlineRefresh, [], [EntryTtlMs, KeyTtlMs, GapMaxMs, user, connId]));
     }
 
-    public void CloseRoom(string room, RoomPresence presence) => Channels.Close(room, presence);
-
-    public void SessionStarted(Session session) =>
-        Enqueue(BackplaneCommand.Run(CommandKind.Presence, LuaScripts.OnlineRefresh, [], [EntryTtlMs, KeyTtlMs, GapMaxMs, session.User, session.ConnId]));
-
-    public void SessionEnded(Session session) =>
-        Enqueue(BackplaneCommand.Run(CommandKind.Presence, LuaScripts.Offline, [], [session.User, session.ConnId]));
-
-    public void MemberUpserted(RoomMember member)
+    public void SessionEnded(string user, string connId)
     {
-        if (member.Presence.BackplaneState is RoomKeys keys) Enqueue(UpsertCommand(member, keys));
-    }
-
-    public void MemberLeft(RoomMember member, ReadOnlySpan<byte> willFrame, bool hasWill)
-    {
-        if (member.Presence.BackplaneState is not RoomKeys keys) return;
-        Session session = member.Session;
-        byte[] leave = Envelope.ForMember(EnvelopeKind.Leave, _nodeId, session.User, session.ConnId, member.Meta, willFrame, hasWill);
-        Enqueue(BackplaneCommand.Run(CommandKind.Leave, LuaScripts.Leave, keys.Members, [session.ConnId, keys.ChannelName, leave]));
-    }
-
-    public bool PublishMessage(RoomPresence presence, string room, ReadOnlySpan<byte> frame)
-    {
-        if (Health.State == BackplaneState.Degraded || presence.BackplaneState is not RoomKeys keys)
-        {
-            Health.CountDropped(1);
-            return false;
-        }
-        return Queue.TryEnqueue(BackplaneCommand.Publish(keys.Channel, Envelope.ForFrame(EnvelopeKind.Message, _nodeId, frame)));
-    }
-
-    public bool PublishHistoryMessage(RoomPresence presence, ReadOnlySpan<byte> frameWithoutOffset)
-    {
-        if (Health.State == BackplaneState.Degraded || presence.BackplaneState is not RoomKeys keys)
-        {
-            Health.CountDropped(1);
-            return false;
-        }
-        byte[] body = frameWithoutOffset[4..^1].ToArray(); // the length prefix and the fixint 0 offset are redone by the script
-        var args = new RedisValue[] { body, Options.HistorySize, keys.ChannelName, _nodeId, NewEpoch(), (long)Options.HistoryTtl.TotalMilliseconds };
-        return Queue.TryEnqueue(BackplaneCommand.Run(CommandKind.HistoryPublish, LuaScripts.HistoryAppend, keys.History, args));
-    }
-
-    public async ValueTask<HistoryRead?> ReadHistoryAsync(RoomPresence presence, long from)
-    {
-        if (Health.State == BackplaneState.Degraded || presence.BackplaneState is not RoomKeys keys) return null;
-        try
-        {
-            var args = new RedisValue[] { from, NewEpoch(), (long)Options.HistoryTtl.TotalMilliseconds };
-            RedisResult result = await Gateway.RunAsync((keys, args), static (db, s) =>
-                db.ScriptEvaluateAsync(LuaScripts.HistoryRead, s.keys.History, s.args)).ConfigureAwait(false);
-            var items = (RedisResult[])result!;
-            var frames = new List<byte[]>(items.Length - 3);
-            for (int i = 3; i < items.Length; i++) frames.Add((byte[])items[i]!);
-            return new HistoryRead((string)items[0]!, (long)items[1], (long)items[2] == 1, from, frames);
-        }
-        catch (Exception)
-        {
-            return null;
-        }
+        _online.TryRemove(connId, out _);
+        Enqueue(BackplaneCommand.Run(CommandKind.Presence, LuaScripts.Offline, [], [user, connId]));
     }
 
     public async ValueTask<IReadOnlyList<RemoteMember>?> QueryRoomAsync(string room)
@@ -163,15 +114,17 @@ internal sealed class RedisBackplane : IBackplane
         {
             return await ReadSnapshotAsync(new RoomKeys(room)).ConfigureAwait(false);
         }
-        catch (Exception)
+        catch (Exception e)
         {
+            // The gateway counted the failure; the asker gets what this node knows, which is nothing of this room.
+            Logger.LogWarning("room {Room}: members not read from redis ({Error}); answering with none", room, e.Message);
             return null;
         }
     }
 
     public async ValueTask<IReadOnlyList<string>?> QueryOnlineAsync(IReadOnlyList<string> users)
     {
-        if (Health.State == BackplaneState.Degraded) return null;
+        if (Health.State == BackplaneState.Degraded || users.Count == 0) return null;
         var args = new RedisValue[users.Count + 1];
         args[0] = GapMaxMs;
         for (int i = 0; i < users.Count; i++) args[i + 1] = users[i];
@@ -180,20 +133,11 @@ internal sealed class RedisBackplane : IBackplane
             RedisResult result = await Gateway.RunAsync(args, static (db, a) => db.ScriptEvaluateAsync(LuaScripts.OnlineQuery, [], a)).ConfigureAwait(false);
             return ((RedisResult[])result!).Select(r => (string)r!).ToList();
         }
-        catch (Exception)
+        catch (Exception e)
         {
+            Logger.LogWarning("online of {Count} users not read from redis ({Error}); answering with this node's", users.Count, e.Message);
             return null;
         }
-    }
-
-    /// <summary>The upsert script call for a member, as of now (caller holds the presence lock or owns the member).</summary>
-    internal BackplaneCommand UpsertCommand(RoomMember member, RoomKeys keys)
-    {
-        Session session = member.Session;
-        byte[] stored = Envelope.ForMember(EnvelopeKind.Leave, _nodeId, session.User, session.ConnId, member.Meta, WillFrame(member), member.Will is not null);
-        byte[] upsert = Envelope.ForMember(EnvelopeKind.Upsert, _nodeId, session.User, session.ConnId, member.Meta, default, false);
-        return BackplaneCommand.Run(CommandKind.Presence, LuaScripts.Upsert, keys.Members,
-            [session.ConnId, stored, EntryTtlMs, KeyTtlMs, GapMaxMs, keys.ChannelName, upsert]);
     }
 
     /// <summary>Reads a room's live members from Redis (every node's, this one's included).</summary>
@@ -211,6 +155,7 @@ internal sealed class RedisBackplane : IBackplane
         return members;
     }
 
+    /// <summary>Queues a presence write; during an outage leaves are kept for the resync and the rest counted as dropped.</summary>
     internal void Enqueue(in BackplaneCommand command)
     {
         if (command.Kind == CommandKind.Leave && Health.State == BackplaneState.Degraded)
@@ -223,50 +168,24 @@ internal sealed class RedisBackplane : IBackplane
         else Health.CountDropped(1);
     }
 
-    private async Task LoadRoomAsync(string room, RoomPresence presence, RoomKeys keys, Task subscribed)
-    {
-        Room<RoomMember>? localRoom = _server.Hub.Index.Find(room);
-        IReadOnlyList<RemoteMember>? snapshot = null;
-        try
-        {
-            if (Health.State != BackplaneState.Degraded)
-            {
-                await Gateway.RunIssuedAsync(subscribed).ConfigureAwait(false);
-                RemoteApplier.BeginSnapshot(presence);
-                snapshot = await ReadSnapshotAsync(keys).ConfigureAwait(false);
-            }
-        }
-        catch (Exception e)
-        {
-            _server.Logger.LogDebug("room {Room}: remote members not loaded ({Error}); the resync will", room, e.Message);
-            _maintenance?.RequestResync();
-        }
-        if (localRoom is not null && ReferenceEquals(localRoom.State, presence)) _applier.Install(localRoom, presence, snapshot);
-        else presence.MarkReady();
-    }
+    /// <summary>Asks for a resync at the next maintenance tick (a room could not load its members, Redis came back).</summary>
+    internal void RequestResync() => _maintenance?.RequestResync();
 
     /// <summary>An epoch for a room whose Redis history is missing (new, expired, or lost with Redis's data).</summary>
-    private string NewEpoch() => _server.NodeId + "-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
-
-    private byte[] WillFrame(RoomMember member)
-    {
-        if (member.Will is not { } will) return [];
-        using var frame = new Protocol.Framing.FrameBuffer(64 + will.Length);
-        Protocol.Messages.ServerFrames.Message(frame, member.Room.Name, member.Session.User, member.Session.ConnId, will, 0);
-        return frame.WrittenSpan.ToArray();
-    }
+    internal string NewEpoch() => NodeId + "-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
 
     private void OnChannelMessage(RedisChannel channel, RedisValue value)
     {
         Health.CountReceived();
-        string name = channel;
+        string name = channel!;
         try
         {
-            _applier.OnEnvelope(name[RoomKeys.ChannelPrefix.Length..], value!);
+            if (Channels.Find(name[RoomKeys.ChannelPrefix.Length..]) is { } broker) broker.OnEnvelope(value!);
         }
         catch (Exception e)
         {
-            _server.Logger.LogError(e, "envelope on {Channel} could not be applied", name);
+            Health.CountFailure();
+            Logger.LogError(e, "envelope on {Channel} could not be applied", name);
         }
     }
 
@@ -274,7 +193,7 @@ internal sealed class RedisBackplane : IBackplane
     {
         if (Health.State == BackplaneState.Degraded) return;
         Health.State = BackplaneState.Degraded;
-        _server.Logger.LogWarning("redis unavailable ({Error}): serving local members only, cross-node traffic dropped", e.Message);
+        Logger.LogWarning("redis unavailable ({Error}): serving local members only, cross-node traffic dropped", e.Message);
     }
 
     public async ValueTask DisposeAsync()

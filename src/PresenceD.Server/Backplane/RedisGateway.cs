@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
-using PresenceD.Server.Diagnostics;
+using PresenceD.Server.Rooms;
 using StackExchange.Redis;
 
 namespace PresenceD.Server.Backplane;
@@ -18,12 +18,10 @@ internal sealed class RedisGateway : IDisposable
     private readonly ResiliencePipeline _pipeline;
     private readonly ILogger _logger;
     private readonly BackplaneHealth _health;
-    private readonly ServerMetrics _metrics;
 
-    public RedisGateway(string endpoint, TimeSpan timeout, BackplaneHealth health, ServerMetrics metrics, ILogger logger)
+    public RedisGateway(string endpoint, TimeSpan timeout, BackplaneHealth health, ILogger logger)
     {
         _health = health;
-        _metrics = metrics;
         _logger = logger;
         ConfigurationOptions configuration = ConfigurationOptions.Parse(endpoint);
         configuration.AbortOnConnectFail = false;
@@ -46,19 +44,19 @@ internal sealed class RedisGateway : IDisposable
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not BrokenCircuitException),
                 OnOpened = _ =>
                 {
-                    _metrics.BackplaneCircuitChanged(BackplaneCircuitState.Open);
+                    _health.CircuitState = BackplaneCircuitState.Open;
                     _logger.LogWarning("redis circuit opened: cross-node traffic is dropped until it answers again");
                     return default;
                 },
                 OnClosed = _ =>
                 {
-                    _metrics.BackplaneCircuitChanged(BackplaneCircuitState.Closed);
+                    _health.CircuitState = BackplaneCircuitState.Closed;
                     _logger.LogInformation("redis circuit closed");
                     return default;
                 },
                 OnHalfOpened = _ =>
                 {
-                    _metrics.BackplaneCircuitChanged(BackplaneCircuitState.HalfOpen);
+                    _health.CircuitState = BackplaneCircuitState.HalfOpen;
                     return default;
                 },
             })
@@ -87,15 +85,12 @@ internal sealed class RedisGateway : IDisposable
                 static async (context, token) => await context.call(context.db, context.state).WaitAsync(token).ConfigureAwait(false),
                 (call, db: Database, state),
                 CancellationToken.None).ConfigureAwait(false);
-            TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
-            _health.RecordLatency((long)elapsed.TotalMicroseconds);
-            _metrics.BackplaneLatency.Record(elapsed.TotalSeconds);
+            _health.RecordLatency(Stopwatch.GetElapsedTime(started));
             return result;
         }
         catch (Exception e)
         {
             _health.CountFailure();
-            _metrics.BackplaneFailed();
             Failed?.Invoke(e);
             throw;
         }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using PresenceD.Server.History;
 using static PresenceD.Server.Configuration.ConfigValues;
 
 namespace PresenceD.Server.Configuration;

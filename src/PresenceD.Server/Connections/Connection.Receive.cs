@@ -6,7 +6,6 @@ using Microsoft.Extensions.ObjectPool;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
-using PresenceD.Server.Fanout;
 
 namespace PresenceD.Server.Connections;
 
@@ -16,7 +15,8 @@ namespace PresenceD.Server.Connections;
 /// (which stitches frames that span reads) into the frame reader and the dispatcher. The Pipe itself is
 /// borrowed from a pool only while bytes are buffered and goes back as soon as a read ends on a frame
 /// boundary, so an idle connection holds neither a buffer nor a pipe. Heartbeats are stamped here, when
-/// bytes are read, not when a request finishes.
+/// bytes are read, not when a request finishes. Each read is one entry point: the frames it queues to any
+/// connection go out through one <see cref="SendBatch"/>, sent when the read was parsed.
 /// </summary>
 internal sealed partial class Connection
 {
@@ -111,9 +111,9 @@ internal sealed partial class Connection
             EndReceiving();
             return false;
         }
-        Volatile.Write(ref _lastSeenMs, _server.Clock.NowMs);
+        Volatile.Write(ref _lastSeenMs, _host.Clock.NowMs);
         _lastReadFilled = received == args.Count;
-        _server.Metrics.BytesReceived(received);
+        _host.Counters.CountBytesReceived(received);
         pipe.Writer.Advance(received);
         // With no pause threshold and inline schedulers the flush completes synchronously.
         ValueTask<FlushResult> flush = pipe.Writer.FlushAsync();
@@ -121,7 +121,8 @@ internal sealed partial class Connection
         _ = flush.Result;
         if (!pipe.Reader.TryRead(out ReadResult result)) return true;
         ReadOnlySequence<byte> buffer = result.Buffer;
-        bool keepReading = ProcessFrames(ref buffer);
+        bool keepReading;
+        using (SendBatch batch = SendBatch.Open()) keepReading = ProcessFrames(ref buffer, batch);
         if (_pendingDispatch is not null)
         {
             // A request waits on the backplane: the rest of this read (and the next receive) waits for it.
@@ -135,7 +136,6 @@ internal sealed partial class Connection
     private bool CompleteRead(Pipe pipe, ReadOnlySequence<byte> buffer, bool keepReading)
     {
         pipe.Reader.AdvanceTo(buffer.Start, buffer.End);
-        FlushBatch.Current.Flush();
         if (buffer.IsEmpty && !_lastReadFilled)
         {
             Pipes.Return(pipe);
@@ -157,9 +157,9 @@ internal sealed partial class Connection
             while (_pendingDispatch is { } pending)
             {
                 _pendingDispatch = null;
-                FlushBatch.Current.Flush();
-                await pending;
-                keepReading = ProcessFrames(ref buffer);
+                await pending.ConfigureAwait(false);
+                using SendBatch batch = SendBatch.Open();
+                keepReading = ProcessFrames(ref buffer, batch);
             }
             if (CompleteRead(pipe, buffer, keepReading)) ReceiveNext();
         }
@@ -174,7 +174,7 @@ internal sealed partial class Connection
         if (e is SocketException se) RequestClose(CloseReason.SocketError, se.SocketErrorCode.ToString());
         else
         {
-            _server.Logger.LogError(e, "conn {Conn}: receive failed", Session.ConnId);
+            _host.Logger.LogError(e, "conn {Conn}: receive failed", LogName);
             RequestClose(CloseReason.InternalError, e.GetType().Name);
         }
         EndReceiving();
@@ -183,14 +183,13 @@ internal sealed partial class Connection
     /// <summary>The receive side is done: give the pipe back (the socket itself closes in Finish).</summary>
     private void EndReceiving()
     {
-        FlushBatch.Current.Flush();
         Pipe? pipe = Interlocked.Exchange(ref _pipe, null);
         if (pipe is not null) Pipes.Return(pipe);
     }
 
-    private bool ProcessFrames(ref ReadOnlySequence<byte> buffer)
+    private bool ProcessFrames(ref ReadOnlySequence<byte> buffer, SendBatch batch)
     {
-        int maxFrame = _server.Options.MaxFrame;
+        int maxFrame = Options.MaxFrame;
         while (!IsClosing)
         {
             ReadOnlySequence<byte> body;
@@ -200,7 +199,7 @@ internal sealed partial class Connection
             }
             catch (ProtocolException e)
             {
-                ProtocolViolation(CloseReason.FrameTooLarge, e.Message, buffer);
+                ProtocolViolation(CloseReason.FrameTooLarge, e.Message, buffer, batch);
                 return false;
             }
             ClientRequest request;
@@ -210,11 +209,11 @@ internal sealed partial class Connection
             }
             catch (ProtocolException e)
             {
-                ProtocolViolation(CloseReason.ProtocolError, e.Message, body);
+                ProtocolViolation(CloseReason.ProtocolError, e.Message, body, batch);
                 return false;
             }
-            _server.Metrics.FrameReceived();
-            ValueTask dispatched = _server.Dispatcher.Dispatch(this, ref request);
+            _host.Counters.CountFrameReceived();
+            ValueTask dispatched = _handler.OnRequest(ref request, batch);
             if (!dispatched.IsCompletedSuccessfully)
             {
                 _pendingDispatch = dispatched.AsTask();
@@ -225,12 +224,12 @@ internal sealed partial class Connection
     }
 
     /// <summary>ERROR(PROTOCOL) with rid 0, then GOAWAY(PROTOCOL) and close; logs a quoted snippet of the bytes.</summary>
-    public void ProtocolViolation(CloseReason reason, string message, in ReadOnlySequence<byte> offending)
+    public void ProtocolViolation(CloseReason reason, string message, in ReadOnlySequence<byte> offending, SendBatch batch)
     {
         if (IsClosing) return;
         string snippet = Convert.ToHexString(offending.Slice(0, Math.Min(offending.Length, 32)).ToArray());
-        _server.Logger.LogInformation("conn {Conn} from {Remote}: protocol error: {Message} (bytes: {Snippet})", Session.ConnId, Remote, message, snippet);
-        Reply(message, static (output, text) => ServerFrames.Error(output, 0, ErrorCode.Protocol, text));
+        _host.Logger.LogInformation("conn {Conn} from {Remote}: protocol error: {Message} (bytes: {Snippet})", LogName, Remote, message, snippet);
+        Reply(message, static (output, text) => ServerFrames.Error(output, 0, ErrorCode.Protocol, text), batch);
         RequestClose(reason, message);
     }
 

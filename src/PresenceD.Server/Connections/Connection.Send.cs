@@ -1,12 +1,13 @@
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using PresenceD.Protocol.Framing;
 
 namespace PresenceD.Server.Connections;
 
 /// <summary>
-/// The send path. There is no send loop waiting per connection: the <see cref="Fanout.Flusher"/> (for frames a
-/// read queued) or the closing path calls <see cref="WakeSender"/>, which writes the whole pending batch with one
-/// non-blocking send on the calling thread. Only when the socket buffer is full does the rest go out
+/// The send side. There is no send loop waiting per connection: the <see cref="SendScheduler"/> (for frames an
+/// entry point queued) or the closing path calls <see cref="SendQueued"/>, which writes the whole pending batch
+/// with one non-blocking send on the calling thread. Only when the socket buffer is full does the rest go out
 /// asynchronously. An idle connection thus holds no send task, no send buffer and no send event args.
 /// </summary>
 internal sealed partial class Connection
@@ -14,15 +15,22 @@ internal sealed partial class Connection
     // 1 while one thread owns the socket's send side (a synchronous send or an async continuation).
     private int _sending;
 
-    /// <summary>Sends what is queued, now, unless another thread is already sending (it will pick it up).</summary>
-    public void WakeSender()
+    /// <summary>Sends what is queued, now, unless another thread is already sending (it will pick it up). Never throws.</summary>
+    public void SendQueued()
     {
         if (Interlocked.CompareExchange(ref _sending, 1, 0) != 0) return;
-        SendPending();
+        try
+        {
+            SendLoop();
+        }
+        catch (Exception e)
+        {
+            SendCrashed(e);
+        }
     }
 
-    /// <summary>Runs with <see cref="_sending"/> owned; releases it when the queue is empty.</summary>
-    private void SendPending()
+    /// <summary>Runs with <see cref="_sending"/> owned; releases it when the queue is empty or hands it to <see cref="SendRestAsync"/>.</summary>
+    private void SendLoop()
     {
         while (true)
         {
@@ -42,7 +50,7 @@ internal sealed partial class Connection
                 continue;
             }
             ReadOnlyMemory<byte> data = batch.WrittenMemory;
-            _server.Metrics.BytesSent(data.Length);
+            _host.Counters.CountBytesSent(data.Length);
             int sent;
             SocketError error;
             try
@@ -75,15 +83,27 @@ internal sealed partial class Connection
         try
         {
             ReadOnlyMemory<byte> rest = batch.WrittenMemory.Slice(offset);
-            while (!rest.IsEmpty) rest = rest.Slice(await _socket.SendAsync(rest, SocketFlags.None));
+            while (!rest.IsEmpty) rest = rest.Slice(await _socket.SendAsync(rest, SocketFlags.None).ConfigureAwait(false));
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             SendFailed(batch, e is SocketException se ? se.SocketErrorCode : SocketError.OperationAborted);
             return;
         }
-        Outbound.CompleteBatch(batch);
-        SendPending();
+        catch (Exception e)
+        {
+            SendCrashed(e);
+            return;
+        }
+        try
+        {
+            Outbound.CompleteBatch(batch);
+            SendLoop();
+        }
+        catch (Exception e)
+        {
+            SendCrashed(e);
+        }
     }
 
     private void SendFailed(FrameBuffer batch, SocketError error)
@@ -91,6 +111,15 @@ internal sealed partial class Connection
         Outbound.CompleteBatch(batch);
         Interlocked.Exchange(ref _sending, 0);
         RequestClose(CloseReason.SocketError, error.ToString());
+        Abort();
+    }
+
+    /// <summary>A bug on the send side: the flag is released (nothing may stay stuck on it), logged, and the connection cut.</summary>
+    private void SendCrashed(Exception e)
+    {
+        Interlocked.Exchange(ref _sending, 0);
+        _host.Logger.LogError(e, "conn {Conn}: send failed", LogName);
+        RequestClose(CloseReason.InternalError, e.GetType().Name);
         Abort();
     }
 }

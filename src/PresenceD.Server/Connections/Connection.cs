@@ -1,57 +1,54 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
+using PresenceD.Server.Configuration;
 using PresenceD.Server.Expiry;
-using PresenceD.Server.Fanout;
-using PresenceD.Server.Hosting;
-using PresenceD.Server.Sessions;
 
 namespace PresenceD.Server.Connections;
 
 /// <summary>
-/// One client socket: the receive side (socket -> pipe -> frames -> dispatch, Connection.Receive.cs), the
+/// One client socket: the receive side (socket -> pipe -> frames -> handler, Connection.Receive.cs), the
 /// send side (outbound queue -> socket, one send per batch, Connection.Send.cs) and the close, here. Every
-/// close goes through <see cref="RequestClose"/> (first reason wins) and ends in <see cref="Finish"/> exactly once.
+/// close goes through <see cref="RequestClose"/> (first reason wins), which tells the handler once, and ends
+/// in <see cref="Finish"/> exactly once.
 /// </summary>
 internal sealed partial class Connection : WheelTimer
 {
     private readonly Socket _socket;
-    private readonly ServerContext _server;
+    private readonly ConnectionHost _host;
+    private IConnectionHandler _handler = null!;
     private CloseDeadlineTimer? _closeDeadline;
     private TokenExpiryTimer? _tokenTimer;
     private int _closeRequested;
     private int _finished;
     private volatile bool _finishWhenFlushed;
+    private volatile bool _helloDone;
     private string? _closeDetail;
     private long _lastSeenMs;
 
-    public Connection(Socket socket, ServerContext server, long id, EndPoint? remote)
+    public Connection(Socket socket, ConnectionHost host, long id, EndPoint? remote)
     {
         _socket = socket;
         _socket.Blocking = false; // sends are tried synchronously first (Connection.Send.cs) and must never block
-        _server = server;
+        _host = host;
         Id = id;
         Remote = remote;
-        Outbound = new OutboundQueue(server.Options.SendQueueLimit);
-        Session = new Session(this);
-        _lastSeenMs = server.Clock.NowMs;
+        Outbound = new OutboundQueue(host.Options.Current.SendQueueLimit);
+        _lastSeenMs = host.Clock.NowMs;
     }
 
     public long Id { get; }
-
-    public ServerContext Server => _server;
 
     /// <summary>The client's address (after a PROXY header, the real one).</summary>
     public EndPoint? Remote { get; set; }
 
     public OutboundQueue Outbound { get; }
 
-    public Session Session { get; }
+    /// <summary>Where <see cref="SendBatch"/> hands this connection once it has frames to send.</summary>
+    public SendScheduler Scheduler => _host.Scheduler;
 
     public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
 
@@ -59,37 +56,49 @@ internal sealed partial class Connection : WheelTimer
 
     public long LastSeenMs => Volatile.Read(ref _lastSeenMs);
 
-    /// <summary>Starts receiving and the hello deadline.</summary>
-    public void Start()
+    private ServerOptions Options => _host.Options.Current;
+
+    /// <summary>Starts receiving into <paramref name="handler"/> and the hello deadline.</summary>
+    public void Start(IConnectionHandler handler)
     {
-        _server.Wheel.Schedule(this, _server.Clock.NowMs + (long)_server.Options.HelloTimeout.TotalMilliseconds);
+        _handler = handler;
+        _host.Wheel.Schedule(this, _host.Clock.NowMs + (long)Options.HelloTimeout.TotalMilliseconds);
         StartReceiving();
     }
 
-    /// <summary>Queues a reply frame written by <paramref name="write"/> into the outbound queue, then wakes the sender.</summary>
-    public void Reply<TState>(TState state, Action<FrameBuffer, TState> write)
+    /// <summary>
+    /// Queues a reply frame written by <paramref name="write"/>; <paramref name="batch"/> sends it when the entry
+    /// point ends. Nothing is written once the connection is closing: a reply never follows the GOAWAY.
+    /// </summary>
+    public void Reply<TState>(TState state, Action<FrameBuffer, TState> write, SendBatch batch)
     {
         bool wake;
+        bool over;
         using (OutboundQueue.Writer writer = Outbound.BeginWrite())
         {
+            if (!writer.IsOpen) return;
             write(writer.Buffer, state);
             wake = writer.WasEmpty;
+            over = writer.PendingBytes > Outbound.Limit;
         }
-        _server.Metrics.ReplySent();
-        if (wake) FlushBatch.Current.Add(this);
-        if (Outbound.PendingBytes > Outbound.Limit) RequestClose(CloseReason.SlowConsumer);
+        _host.Counters.CountReplySent();
+        if (wake) batch.Touch(this);
+        if (over) batch.CloseAsSlowConsumer(this);
     }
 
     /// <summary>Arms the token expiry deadline (auth jwt).</summary>
     public void ScheduleTokenExpiry(long dueAtMs)
     {
         _tokenTimer ??= new TokenExpiryTimer(this);
-        _server.Wheel.Schedule(_tokenTimer, dueAtMs);
+        _host.Wheel.Schedule(_tokenTimer, dueAtMs);
     }
 
     /// <summary>HELLO accepted: the liveness deadline becomes the heartbeat timeout.</summary>
-    public void OnHelloDone() =>
-        _server.Wheel.Schedule(this, LastSeenMs + (long)_server.Options.HeartbeatTimeout.TotalMilliseconds);
+    public void OnHelloDone()
+    {
+        _helloDone = true;
+        _host.Wheel.Schedule(this, LastSeenMs + (long)Options.HeartbeatTimeout.TotalMilliseconds);
+    }
 
     /// <summary>
     /// The connection is its own hello/heartbeat timer (one object less per connection): the deadline fires,
@@ -98,30 +107,30 @@ internal sealed partial class Connection : WheelTimer
     protected internal override void OnExpired(long nowMs)
     {
         if (IsClosing) return;
-        if (!Session.HelloDone)
+        if (!_helloDone)
         {
             RequestClose(CloseReason.HelloTimeout);
             return;
         }
-        long timeout = (long)_server.Options.HeartbeatTimeout.TotalMilliseconds;
+        long timeout = (long)Options.HeartbeatTimeout.TotalMilliseconds;
         long due = LastSeenMs + timeout;
         if (nowMs >= due) RequestClose(CloseReason.HeartbeatTimeout, $"silent for {nowMs - LastSeenMs} ms");
-        else _server.Wheel.Schedule(this, due); // frames arrived meanwhile: re-arm lazily
+        else _host.Wheel.Schedule(this, due); // frames arrived meanwhile: re-arm lazily
     }
 
     /// <summary>
     /// Closes the connection for <paramref name="reason"/>; the first call wins. Queues the GOAWAY the
-    /// protocol names for the reason, removes the session's presence at once (on a pool thread, so the
-    /// caller may hold any lock), and lets the send loop flush before the socket closes, bounded by a deadline.
+    /// protocol names for the reason, tells the handler (on a pool thread, so the caller may hold any lock),
+    /// and lets the send side flush before the socket closes, bounded by a deadline.
     /// </summary>
     public void RequestClose(CloseReason reason, string? detail = null, ErrorCode goAwayCode = ErrorCode.None)
     {
         if (Interlocked.CompareExchange(ref _closeRequested, 1, 0) != 0) return;
         CloseReason = reason;
         _closeDetail = detail;
-        _server.Wheel.Cancel(this);
-        if (_tokenTimer is not null) _server.Wheel.Cancel(_tokenTimer);
-        (ErrorCode code, string message, long reconnectMs) = CloseReasons.GoAwayFor(reason, _server.Options);
+        _host.Wheel.Cancel(this);
+        if (_tokenTimer is not null) _host.Wheel.Cancel(_tokenTimer);
+        (ErrorCode code, string message, long reconnectMs) = CloseReasons.GoAwayFor(reason, Options);
         if (goAwayCode != ErrorCode.None) code = goAwayCode;
         bool flush = reason is not (CloseReason.ClientClosed or CloseReason.SocketError);
         Outbound.Seal(discardPending: reason == CloseReason.SlowConsumer);
@@ -129,13 +138,13 @@ internal sealed partial class Connection : WheelTimer
         {
             Outbound.EnqueueFinal(output => ServerFrames.GoAway(output, code, message, reconnectMs));
         }
-        ThreadPool.UnsafeQueueUserWorkItem(static c => c._server.Hub.EndSession(c.Session, c.CloseReason), this, preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static c => c.RaiseClosing(), this, preferLocal: false);
         if (flush)
         {
             _closeDeadline = new CloseDeadlineTimer(this);
-            _server.Wheel.Schedule(_closeDeadline, _server.Clock.NowMs + CloseReasons.FlushDeadlineMs);
+            _host.Wheel.Schedule(_closeDeadline, _host.Clock.NowMs + CloseReasons.FlushDeadlineMs);
             _finishWhenFlushed = true;
-            WakeSender();
+            SendQueued();
         }
         else
         {
@@ -158,12 +167,27 @@ internal sealed partial class Connection : WheelTimer
         Finish();
     }
 
+    private void RaiseClosing()
+    {
+        try
+        {
+            _handler.OnClosing(CloseReason);
+        }
+        catch (Exception e)
+        {
+            _host.Counters.CountHandlerFailure();
+            _host.Logger.LogError(e, "conn {Conn}: ending the session failed", LogName);
+        }
+    }
+
+    private string LogName => _handler is { ConnId.Length: > 0 } handler ? handler.ConnId : "#" + Id;
+
     private void Finish()
     {
         if (Interlocked.Exchange(ref _finished, 1) != 0) return;
-        if (_closeDeadline is not null) _server.Wheel.Cancel(_closeDeadline);
+        if (_closeDeadline is not null) _host.Wheel.Cancel(_closeDeadline);
         // Out of the count before the socket closes: a client that saw the close may connect again at once.
-        _server.Connections.Remove(this);
+        _host.Registry.Remove(this);
         try
         {
             if (_socket.Connected) _socket.Shutdown(SocketShutdown.Both);
@@ -176,9 +200,8 @@ internal sealed partial class Connection : WheelTimer
         }
         _socket.Dispose();
         Outbound.ReleaseAll();
-        _server.Metrics.ConnectionClosed(CloseReason);
-        _server.Logger.LogInformation("conn {Conn} user {User} from {Remote} closed: {Reason}{Detail}",
-            Session.ConnId.Length > 0 ? Session.ConnId : "#" + Id, Session.User, Remote, CloseReason,
-            _closeDetail is null ? "" : " (" + _closeDetail + ")");
+        _host.Counters.CountClose(CloseReason);
+        _host.Logger.LogInformation("conn {Conn} user {User} from {Remote} closed: {Reason}{Detail}",
+            LogName, _handler?.User ?? "", Remote, CloseReason, _closeDetail is null ? "" : " (" + _closeDetail + ")");
     }
 }

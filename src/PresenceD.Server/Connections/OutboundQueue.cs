@@ -46,7 +46,11 @@ internal sealed class OutboundQueue
         }
     }
 
-    /// <summary>Lets the caller encode straight into the pending buffer under the lock; dispose to commit.</summary>
+    /// <summary>
+    /// Lets the caller encode straight into the pending buffer under the lock; dispose to commit. Check
+    /// <see cref="Writer.IsOpen"/> first: a sealed queue takes nothing more (its last frame is the GOAWAY,
+    /// and after the close its buffers are back in the pool).
+    /// </summary>
     public Writer BeginWrite()
     {
         Monitor.Enter(this);
@@ -142,7 +146,14 @@ internal sealed class OutboundQueue
         {
             _queue = queue;
             _before = queue._pending.WrittenCount;
+            IsOpen = !queue._sealed;
         }
+
+        /// <summary>False when the queue is sealed: write nothing.</summary>
+        public bool IsOpen { get; }
+
+        /// <summary>Bytes pending once this write is in.</summary>
+        public int PendingBytes => _queue._pending.WrittenCount;
 
         /// <summary>The buffer to encode frames into.</summary>
         public FrameBuffer Buffer => _queue._pending;

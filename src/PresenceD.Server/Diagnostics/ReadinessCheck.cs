@@ -1,5 +1,3 @@
-using PresenceD.Server.Hosting;
-
 namespace PresenceD.Server.Diagnostics;
 
 /// <summary>
@@ -17,9 +15,9 @@ internal sealed class ReadinessCheck
     /// and the load balancer would have nowhere to send anyone, while each node can still serve its own members
     /// (the cluster is available first, see docs/cluster.md).
     /// </summary>
-    public static ReadinessCheck For(PresenceServer server) => new ReadinessCheck()
-        .Require("accepting", () => server.Accepting)
-        .Report("backplane", () => server.Context.Backplane.Health.State.ToString().ToLowerInvariant());
+    public static ReadinessCheck ForDaemon(Func<bool> accepting, Func<string> backplaneState) => new ReadinessCheck()
+        .Require("accepting", accepting)
+        .Report("backplane", backplaneState);
 
     /// <summary>Adds a state shown in the answer that does not decide readiness.</summary>
     public ReadinessCheck Report(string name, Func<string> state)

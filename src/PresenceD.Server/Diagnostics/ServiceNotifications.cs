@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using PresenceD.Server.Expiry;
 
 namespace PresenceD.Server.Diagnostics;
 
@@ -7,6 +8,8 @@ namespace PresenceD.Server.Diagnostics;
 /// The daemon's life as systemd sees it: READY=1 once listening, STATUS= with the connection count,
 /// WATCHDOG=1 at half the watchdog interval (kept up while draining, which may take drain_timeout),
 /// RELOADING=1 around a SIGHUP and STOPPING=1 when the drain starts. Without a notifier it does nothing.
+/// The pings come from the timer wheel's own thread, which also runs every heartbeat expiry: a wheel that
+/// hangs (say, a callback stuck on a deadlocked room lock) stops them, and systemd restarts the daemon.
 /// </summary>
 internal sealed class ServiceNotifications : IDisposable
 {
@@ -14,7 +17,7 @@ internal sealed class ServiceNotifications : IDisposable
 
     private readonly SystemdNotifier? _notifier;
     private readonly Func<string> _status;
-    private Timer? _timer;
+    private PingTimer? _timer;
 
     public ServiceNotifications(SystemdNotifier? notifier, Func<string> status)
     {
@@ -25,11 +28,12 @@ internal sealed class ServiceNotifications : IDisposable
     /// <summary>The period of the WATCHDOG=1/STATUS= messages: half the watchdog interval, else a status refresh.</summary>
     public TimeSpan Period => _notifier?.WatchdogInterval is { } watchdog ? watchdog / 2 : StatusInterval;
 
-    public void Ready()
+    public void Ready(TimerWheel wheel)
     {
         if (_notifier is null) return;
         _notifier.Send("READY=1\nSTATUS=" + _status());
-        _timer = new Timer(_ => Tick(), null, Period, Period);
+        _timer = new PingTimer(this, wheel);
+        _timer.Arm();
     }
 
     public void Reloading() =>
@@ -41,7 +45,7 @@ internal sealed class ServiceNotifications : IDisposable
 
     public void Dispose()
     {
-        _timer?.Dispose();
+        _timer?.Stop();
         _notifier?.Dispose();
     }
 
@@ -49,6 +53,27 @@ internal sealed class ServiceNotifications : IDisposable
     {
         string status = "STATUS=" + _status();
         _notifier!.Send(_notifier.WatchdogInterval is null ? status : "WATCHDOG=1\n" + status);
+    }
+
+    /// <summary>Re-arms itself on the wheel every <see cref="Period"/>; each firing is one WATCHDOG/STATUS message.</summary>
+    private sealed class PingTimer(ServiceNotifications owner, TimerWheel wheel) : WheelTimer
+    {
+        private volatile bool _stopped;
+
+        public void Arm() => wheel.Schedule(this, wheel.Clock.NowMs + (long)owner.Period.TotalMilliseconds);
+
+        public void Stop()
+        {
+            _stopped = true;
+            wheel.Cancel(this);
+        }
+
+        protected internal override void OnExpired(long nowMs)
+        {
+            if (_stopped) return;
+            owner.Tick();
+            Arm();
+        }
     }
 
     // CLOCK_MONOTONIC, which Stopwatch reads on Linux; systemd compares it with its own reading.

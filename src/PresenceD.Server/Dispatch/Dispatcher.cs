@@ -1,76 +1,125 @@
 using System.Buffers;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
+using PresenceD.Server.Configuration;
 using PresenceD.Server.Connections;
-using PresenceD.Server.Hosting;
+using PresenceD.Server.Dispatch.Auth;
+using PresenceD.Server.Expiry;
+using PresenceD.Server.Rooms;
 using PresenceD.Server.Sessions;
 
 namespace PresenceD.Server.Dispatch;
 
 /// <summary>
-/// Runs one decoded client frame on the connection's receive loop. The opcode switch lives here and
-/// nowhere else; each op's handling is in the partial files beside it (HELLO, room ops, queries).
+/// Runs one decoded client frame of a session, and a session's end. The opcode switch lives here and nowhere
+/// else; each op's handling is in the partial files beside it (HELLO, room ops, queries).
 /// </summary>
-internal sealed partial class Dispatcher
+internal sealed partial class Dispatcher : ISessionHost
 {
-    private readonly ServerContext _server;
+    private readonly LiveOptions _options;
+    private readonly IClock _clock;
+    private readonly RoomHub _hub;
+    private readonly OnlineUsers _online;
+    private readonly ConnIds _connIds;
+    private readonly JwtVerifier? _jwt;
 
-    public Dispatcher(ServerContext server) => _server = server;
+    public Dispatcher(LiveOptions options, IClock clock, RoomHub hub, OnlineUsers online, ConnIds connIds, JwtVerifier? jwt)
+    {
+        _options = options;
+        _clock = clock;
+        _hub = hub;
+        _online = online;
+        _connIds = connIds;
+        _jwt = jwt;
+    }
+
+    public DispatchCounters Counters { get; } = new();
+
+    private ServerOptions Options => _options.Current;
+
+    private IBackplane Backplane => _hub.Backplane;
 
     /// <summary>
     /// Runs one request. Completes synchronously except when a cluster question must wait for Redis (JOIN of
-    /// a room this node does not hold yet, PRESENCE, COUNT, ONLINE): the receive loop then awaits it before
+    /// a room this node does not hold yet, PRESENCE, COUNT, ONLINE): the receive path then awaits it before
     /// the next frame, so replies keep request order. PUBLISH never waits.
     /// </summary>
-    public ValueTask Dispatch(Connection connection, ref ClientRequest request)
+    public ValueTask Dispatch(Session session, ref ClientRequest request, SendBatch batch)
     {
-        Session session = connection.Session;
+        Connection connection = session.Connection;
         if (!session.HelloDone)
         {
-            if (request.Op == OpCode.Hello) Hello(connection, ref request);
-            else connection.ProtocolViolation(CloseReason.ProtocolError, $"{request.Op} before HELLO", default);
+            if (request.Op == OpCode.Hello) Hello(session, ref request, batch);
+            else connection.ProtocolViolation(CloseReason.ProtocolError, $"{request.Op} before HELLO", default, batch);
             return default;
         }
         switch (request.Op)
         {
-            case OpCode.Publish: Publish(connection, ref request); break;
-            case OpCode.Ping: Reply.Pong(connection, request.Rid); break;
-            case OpCode.Join: return Join(connection, ref request);
-            case OpCode.Leave: Leave(connection, ref request); break;
-            case OpCode.Update: Update(connection, ref request); break;
-            case OpCode.Presence: return Presence(connection, ref request);
-            case OpCode.Count: return Count(connection, ref request);
-            case OpCode.Online: return Online(connection, ref request);
+            case OpCode.Publish: Publish(session, ref request, batch); break;
+            case OpCode.Ping: Replies.Pong(connection, request.Rid, batch); break;
+            case OpCode.Join: return Join(session, ref request, batch);
+            case OpCode.Leave: Leave(session, ref request, batch); break;
+            case OpCode.Update: Update(session, ref request, batch); break;
+            case OpCode.Presence: return Presence(session, ref request, batch);
+            case OpCode.Count: return Count(session, ref request, batch);
+            case OpCode.Online: return Online(session, ref request, batch);
             case OpCode.Bye: connection.RequestClose(CloseReason.Bye); break;
-            case OpCode.Hello: connection.ProtocolViolation(CloseReason.ProtocolError, "HELLO repeated", default); break;
-            default: connection.ProtocolViolation(CloseReason.ProtocolError, $"unknown op {(int)request.Op}", default); break;
+            case OpCode.Hello: connection.ProtocolViolation(CloseReason.ProtocolError, "HELLO repeated", default, batch); break;
+            default: connection.ProtocolViolation(CloseReason.ProtocolError, $"unknown op {(int)request.Op}", default, batch); break;
         }
         return default;
+    }
+
+    /// <summary>The session's end: leaves every room (wills delivered unless BYE), then the user is offline here if it was its last connection.</summary>
+    public void End(Session session, CloseReason reason)
+    {
+        RoomMember[] rooms;
+        lock (session.Sync)
+        {
+            if (session.Ended) return;
+            session.Ended = true;
+            rooms = session.TakeAllRooms();
+        }
+        using SendBatch batch = SendBatch.Open();
+        bool deliverWills = reason != CloseReason.Bye;
+        foreach (RoomMember member in rooms) _hub.Leave(member, deliverWills, batch);
+        if (session.HelloDone)
+        {
+            _online.Remove(session.User);
+            Backplane.SessionEnded(session.User, session.ConnId);
+        }
     }
 
     /// <summary>
     /// Checks a room name and turns it into a string; on failure answers ERROR (when rid != 0 or the op
     /// always replies) and returns null.
     /// </summary>
-    private string? RoomName(Connection connection, in ReadOnlySequence<byte> room, uint rid, bool replyOnRidZero = true)
+    private string? RoomName(Connection connection, in ReadOnlySequence<byte> room, uint rid, SendBatch batch, bool replyOnRidZero = true)
     {
-        ErrorCode check = NameRules.Check(room, _server.Options.NameMax);
+        ErrorCode check = NameRules.Check(room, Options.NameMax);
         if (check != ErrorCode.None)
         {
-            if (rid != 0 || replyOnRidZero) Reply.Error(connection, rid, check, check == ErrorCode.TooLarge ? "room name too long" : "invalid room name");
+            if (rid != 0 || replyOnRidZero) Error(connection, rid, check, check == ErrorCode.TooLarge ? "room name too long" : "invalid room name", batch);
             return null;
         }
         return Protocol.MessagePack.Utf8.GetString(room);
     }
 
     /// <summary>True (after answering TOO_LARGE, unless rid 0 asks for no reply) when meta is over meta_max.</summary>
-    private bool MetaTooLarge(Connection connection, ref ClientRequest request, bool replyOnRidZero)
+    private bool MetaTooLarge(Connection connection, ref ClientRequest request, bool replyOnRidZero, SendBatch batch)
     {
-        if (!request.HasMeta || request.Meta.Length <= _server.Options.MetaMax) return false;
+        if (!request.HasMeta || request.Meta.Length <= Options.MetaMax) return false;
         if (request.Rid != 0 || replyOnRidZero)
         {
-            Reply.Error(connection, request.Rid, ErrorCode.TooLarge, $"meta over meta_max ({_server.Options.MetaMax} bytes)");
+            Error(connection, request.Rid, ErrorCode.TooLarge, $"meta over meta_max ({Options.MetaMax} bytes)", batch);
         }
         return true;
+    }
+
+    /// <summary>ERROR to the asker, counted by code.</summary>
+    private void Error(Connection connection, uint rid, ErrorCode code, string message, SendBatch batch)
+    {
+        Counters.CountError(code);
+        Replies.Error(connection, rid, code, message, batch);
     }
 }

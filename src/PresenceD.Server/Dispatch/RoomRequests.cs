@@ -12,97 +12,131 @@ namespace PresenceD.Server.Dispatch;
 /// <summary>JOIN, LEAVE, UPDATE and PUBLISH: the ops that act on a room this connection is (or becomes) a member of.</summary>
 internal sealed partial class Dispatcher
 {
-    private ValueTask Join(Connection connection, ref ClientRequest request)
+    // A joiner's history read is retried while the room delivered newer messages meanwhile; after this many
+    // reads it joins without recovery, so a room under a constant stream cannot hold a JOIN forever.
+    private const int JoinReadAttempts = 3;
+
+    private ValueTask Join(Session session, ref ClientRequest request, SendBatch batch)
     {
+        Connection connection = session.Connection;
         uint rid = request.Rid;
-        string? room = RoomName(connection, request.Room, rid);
-        if (room is null) return default;
-        Session session = connection.Session;
-        if (!session.MayAccess(room))
+        string? roomName = RoomName(connection, request.Room, rid, batch);
+        if (roomName is null) return default;
+        if (!session.MayAccess(roomName))
         {
-            Reply.Error(connection, rid, ErrorCode.Forbidden, "the credential does not allow this room");
+            Error(connection, rid, ErrorCode.Forbidden, "the credential does not allow this room", batch);
             return default;
         }
-        if (MetaTooLarge(connection, ref request, replyOnRidZero: true)) return default;
+        if (MetaTooLarge(connection, ref request, replyOnRidZero: true, batch)) return default;
         byte[]? meta = request.HasMeta ? request.Meta.ToArray() : null;
         byte[]? will = request.HasWill ? request.Will.ToArray() : null;
         var since = new JoinSince(request.HasSince, request.HasSince ? Utf8.GetString(request.SinceEpoch) : "", request.SinceOffset);
-        Task? pending;
         RoomMember member;
         lock (session.Sync)
         {
             if (session.Ended) return default;
-            RoomMember? existing = session.FindRoom(room);
+            RoomMember? existing = session.FindRoom(roomName);
             if (existing is not null)
             {
-                _server.Hub.Rejoin(existing, meta, will, since, rid);
+                existing.Room.Rejoin(existing, meta, will, since, rid, batch);
                 return default;
             }
-            if (session.Rooms.Length >= _server.Options.MaxRoomsPerConnection)
+            if (session.Rooms.Length >= Options.MaxRoomsPerConnection)
             {
-                Reply.Error(connection, rid, ErrorCode.Limit, $"max_rooms_per_connection ({_server.Options.MaxRoomsPerConnection}) reached");
+                Error(connection, rid, ErrorCode.Limit, $"max_rooms_per_connection ({Options.MaxRoomsPerConnection}) reached", batch);
                 return default;
             }
-            pending = _server.Hub.Join(session, room, meta, will, since, rid, out member);
+            member = new RoomMember(connection, session.User, session.ConnId) { Meta = meta, Will = will };
+            Room room = _hub.Place(roomName, member);
+            session.AddRoom(member);
+            if (room.IsReady && !room.History.ReadsBeforeJoin)
+            {
+                room.CompleteJoin(member, since, rid, read: null, lastTry: true, batch);
+                return default;
+            }
         }
-        return pending is null ? default : _server.Hub.FinishJoinAsync(member, pending, since, rid);
+        return FinishJoinAsync(session, member, since, rid);
     }
 
-    private void Leave(Connection connection, ref ClientRequest request)
+    /// <summary>
+    /// The rest of a JOIN that waits: for the room's remote members and, for a history kept in Redis, for a read
+    /// of it; read again when the room delivered newer messages meanwhile.
+    /// </summary>
+    private async ValueTask FinishJoinAsync(Session session, RoomMember member, JoinSince since, uint rid)
     {
-        RoomMember? member = JoinedRoom(connection, ref request, replyOnRidZero: false);
+        Room room = member.Room;
+        await room.Broker.Ready.ConfigureAwait(false);
+        for (int attempt = 1; ; attempt++)
+        {
+            HistoryRead? read = await room.History.ReadForJoinAsync(since).ConfigureAwait(false);
+            using SendBatch batch = SendBatch.Open();
+            lock (session.Sync)
+            {
+                if (session.Ended) return;
+                if (room.CompleteJoin(member, since, rid, read, lastTry: attempt == JoinReadAttempts, batch)) return;
+            }
+        }
+    }
+
+    private void Leave(Session session, ref ClientRequest request, SendBatch batch)
+    {
+        RoomMember? member = JoinedRoom(session, ref request, replyOnRidZero: false, batch);
         if (member is null) return;
-        lock (connection.Session.Sync)
+        lock (session.Sync)
         {
-            if (!connection.Session.Ended) _server.Hub.Leave(member, deliverWill: false);
+            if (!session.Ended)
+            {
+                _hub.Leave(member, deliverWill: false, batch);
+                session.RemoveRoom(member);
+            }
         }
-        Reply.Ok(connection, request.Rid);
+        Replies.Ok(session.Connection, request.Rid, batch);
     }
 
-    private void Update(Connection connection, ref ClientRequest request)
+    private void Update(Session session, ref ClientRequest request, SendBatch batch)
     {
-        RoomMember? member = JoinedRoom(connection, ref request, replyOnRidZero: false);
-        if (member is null || MetaTooLarge(connection, ref request, replyOnRidZero: false)) return;
+        RoomMember? member = JoinedRoom(session, ref request, replyOnRidZero: false, batch);
+        if (member is null || MetaTooLarge(session.Connection, ref request, replyOnRidZero: false, batch)) return;
         byte[]? meta = request.HasMeta ? request.Meta.ToArray() : null;
-        lock (connection.Session.Sync)
+        lock (session.Sync)
         {
-            if (!connection.Session.Ended) _server.Hub.Update(member, meta);
+            if (!session.Ended) member.Room.Update(member, meta, batch);
         }
-        Reply.Ok(connection, request.Rid);
+        Replies.Ok(session.Connection, request.Rid, batch);
     }
 
-    private void Publish(Connection connection, ref ClientRequest request)
+    private void Publish(Session session, ref ClientRequest request, SendBatch batch)
     {
-        RoomMember? member = JoinedRoom(connection, ref request, replyOnRidZero: false);
+        RoomMember? member = JoinedRoom(session, ref request, replyOnRidZero: false, batch);
         if (member is null)
         {
-            _server.Metrics.Dropped();
+            Counters.CountDropped();
             return;
         }
-        ServerOptions options = _server.Options;
-        if (!connection.Session.PublishBucket.TryTake(options.PublishRate, options.PublishBurst, _server.Clock.NowMs))
+        ServerOptions options = Options;
+        if (!session.PublishBucket.TryTake(options.PublishRate, options.PublishBurst, _clock.NowMs))
         {
-            _server.Metrics.Dropped();
-            if (request.Rid != 0) Reply.Error(connection, request.Rid, ErrorCode.Rate, "publish_rate exceeded");
+            Counters.CountDropped();
+            if (request.Rid != 0) Error(session.Connection, request.Rid, ErrorCode.Rate, "publish_rate exceeded", batch);
             return;
         }
-        int delivered = _server.Hub.Publish(member, request.Payload, out bool crossNodeFailed);
-        _server.Metrics.Published(delivered);
-        if (!crossNodeFailed)
+        bool reachedEveryNode = member.Room.Publish(member, request.Payload, batch);
+        Counters.CountPublish();
+        if (reachedEveryNode)
         {
-            Reply.Ok(connection, request.Rid);
+            Replies.Ok(session.Connection, request.Rid, batch);
             return;
         }
-        _server.Metrics.Dropped();
-        if (request.Rid != 0) Reply.Error(connection, request.Rid, ErrorCode.Degraded, "backplane unavailable: delivered to this node's members only");
+        Counters.CountDropped();
+        if (request.Rid != 0) Error(session.Connection, request.Rid, ErrorCode.Degraded, "backplane unavailable: delivered to this node's members only", batch);
     }
 
     /// <summary>The membership named by the request's room, or null after answering NOT_JOINED (or a name error).</summary>
-    private RoomMember? JoinedRoom(Connection connection, ref ClientRequest request, bool replyOnRidZero)
+    private RoomMember? JoinedRoom(Session session, ref ClientRequest request, bool replyOnRidZero, SendBatch batch)
     {
-        if (NameRules.Check(request.Room, _server.Options.NameMax) != ErrorCode.None)
+        if (NameRules.Check(request.Room, Options.NameMax) != ErrorCode.None)
         {
-            RoomName(connection, request.Room, request.Rid, replyOnRidZero);
+            RoomName(session.Connection, request.Room, request.Rid, batch, replyOnRidZero);
             return null;
         }
         // Match against the joined rooms' names without making a string: decode onto the stack (names are short).
@@ -110,11 +144,11 @@ internal sealed partial class Dispatcher
         char[]? rented = length > 256 ? System.Buffers.ArrayPool<char>.Shared.Rent(length) : null;
         Span<char> chars = rented ?? stackalloc char[256];
         int written = System.Text.EncodingExtensions.GetChars(System.Text.Encoding.UTF8, request.Room, chars);
-        RoomMember? member = connection.Session.FindRoom(chars[..written]);
+        RoomMember? member = session.FindRoom(chars[..written]);
         if (rented is not null) System.Buffers.ArrayPool<char>.Shared.Return(rented);
         if (member is null && (request.Rid != 0 || replyOnRidZero))
         {
-            Reply.Error(connection, request.Rid, ErrorCode.NotJoined, "not joined to this room");
+            Error(session.Connection, request.Rid, ErrorCode.NotJoined, "not joined to this room", batch);
         }
         return member;
     }

@@ -1,29 +1,80 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using PresenceD.Server.Accept;
+using PresenceD.Server.Backplane;
 using PresenceD.Server.Configuration;
 using PresenceD.Server.Connections;
+using PresenceD.Server.Diagnostics;
+using PresenceD.Server.Dispatch;
+using PresenceD.Server.Dispatch.Auth;
 using PresenceD.Server.Expiry;
+using PresenceD.Server.History;
+using PresenceD.Server.Rooms;
+using PresenceD.Server.Sessions;
 
 namespace PresenceD.Server.Hosting;
 
 /// <summary>
-/// One daemon: listener, timer wheel and shared services, started and drained as a unit. Program
-/// runs it under signals; tests run it in-process on port 0.
+/// One daemon, and the one place that builds it: each component gets the narrow dependencies it uses, in data
+/// path order (backplane, rooms, dispatcher, connections, listener). Started and drained as a unit; Program runs
+/// it under signals, tests run it in-process on port 0.
 /// </summary>
 internal sealed class PresenceServer : IAsyncDisposable
 {
+    /// <summary>How often standalone histories that expired are dropped: their TTL is minutes, so a coarse sweep suffices.</summary>
+    internal static readonly TimeSpan HistorySweepInterval = TimeSpan.FromSeconds(10);
+
     private readonly CancellationTokenSource _stopAccepting = new();
+    private readonly Dispatcher _dispatcher;
     private SocketListener? _listener;
     private Task _acceptLoop = Task.CompletedTask;
-    private Timer? _maintenance;
+    private Timer? _historySweep;
 
     public PresenceServer(ServerOptions options, ILoggerFactory loggerFactory, IClock? clock = null)
     {
-        Context = new ServerContext(options, loggerFactory, clock ?? SystemClock.Instance);
+        clock ??= SystemClock.Instance;
+        Options = new LiveOptions(options);
+        Logger = loggerFactory.CreateLogger("presenced");
+        string nodeId = options.EffectiveNodeId.Length > 0 ? options.EffectiveNodeId : options.NodeId.Length > 0 ? options.NodeId : ConnIds.NewNodeId();
+        ConnIds = new ConnIds(nodeId);
+        Wheel = new TimerWheel(clock, options.TimerTick) { CallbackFailed = OnTimerFailed };
+        History = HistoryStore.FromOptions(options, clock);
+        Metrics = new ServerMetrics();
+        Backplane = options.Backplane == BackplaneKind.Redis
+            ? new RedisBackplane(Options, nodeId, History, Logger, Metrics.BackplaneLatency)
+            : new MemoryBackplane(History, clock);
+        Rooms = new RoomHub(Options, clock, Backplane);
+        JwtVerifier? jwt = options.Auth == AuthMode.Jwt ? JwtVerifier.FromFile(options.JwtSecretFile) : null;
+        _dispatcher = new Dispatcher(Options, clock, Rooms, OnlineUsers, ConnIds, jwt);
+        Connections = new ConnectionHost(Options, clock, Wheel, Logger);
+        Metrics.Observe(Connections, _dispatcher.Counters, Rooms, Wheel);
+        HasJwt = jwt is not null;
     }
 
-    public ServerContext Context { get; }
+    public LiveOptions Options { get; }
+
+    public ILogger Logger { get; }
+
+    public ConnIds ConnIds { get; }
+
+    public TimerWheel Wheel { get; }
+
+    public HistoryStore History { get; }
+
+    public ServerMetrics Metrics { get; }
+
+    public IBackplane Backplane { get; }
+
+    public RoomHub Rooms { get; }
+
+    public OnlineUsers OnlineUsers { get; } = new();
+
+    public ConnectionHost Connections { get; }
+
+    public DispatchCounters DispatchCounters => _dispatcher.Counters;
+
+    /// <summary>True with auth jwt (the warm-up then has no credential of its own).</summary>
+    public bool HasJwt { get; }
 
     public IPEndPoint EndPoint => _listener?.LocalEndPoint ?? throw new InvalidOperationException("not started");
 
@@ -32,19 +83,23 @@ internal sealed class PresenceServer : IAsyncDisposable
 
     public void Start()
     {
-        ServerOptions options = Context.Options;
-        _listener = new SocketListener(Context, new IPEndPoint(BindAddress.Resolve(options.Bind), options.Port));
-        Context.Wheel.Start();
-        Context.Backplane.Start();
+        ServerOptions options = Options.Current;
+        _listener = new SocketListener(Connections, new IPEndPoint(BindAddress.Resolve(options.Bind), options.Port), connection => new Session(connection, _dispatcher));
+        Wheel.Start();
+        Backplane.Start();
         _acceptLoop = Task.Run(() => _listener.RunAsync(_stopAccepting.Token));
-        _maintenance = new Timer(_ => Context.History.DropExpired(Context.Clock.NowMs), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
+        _historySweep = new Timer(_ => SweepHistories(), null, HistorySweepInterval, HistorySweepInterval);
         Accepting = true;
     }
 
     /// <summary>The start line, logged once the daemon is ready for clients (after the warm-up).</summary>
     public void AnnounceListening() =>
-        Context.Logger.LogInformation("presenced listening on {EndPoint} (node {Node}, backplane {Backplane}, auth {Auth})",
-            EndPoint, Context.NodeId, Context.Options.Backplane, Context.Options.Auth);
+        Logger.LogInformation("presenced listening on {EndPoint} (node {Node}, backplane {Backplane}, auth {Auth})",
+            EndPoint, ConnIds.NodeId, Backplane.Describe(), Options.Current.Auth);
+
+    /// <summary>What /readyz checks and reports.</summary>
+    public ReadinessCheck Readiness() =>
+        ReadinessCheck.ForDaemon(() => Accepting, () => Backplane.Health.State.ToString().ToLowerInvariant());
 
     /// <summary>
     /// Stops accepting, sends GOAWAY SHUTDOWN (jittered reconnect_ms) to every client, lets them flush,
@@ -62,21 +117,51 @@ internal sealed class PresenceServer : IAsyncDisposable
         catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
         }
-        int open = Context.Connections.Count;
-        Context.Logger.LogInformation("draining {Connections} connections (drain_timeout {Timeout})", open, timeout);
-        foreach (Connection connection in Context.Connections.All) connection.RequestClose(CloseReason.ServerShutdown);
+        ConnectionRegistry registry = Connections.Registry;
+        Logger.LogInformation("draining {Connections} connections (drain_timeout {Timeout})", registry.Count, timeout);
+        foreach (Connection connection in registry.All) connection.RequestClose(CloseReason.ServerShutdown);
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        while (Context.Connections.Count > 0 && Environment.TickCount64 < deadline) await Task.Delay(20);
-        foreach (Connection connection in Context.Connections.All) connection.Abort();
-        Context.Logger.LogInformation("drained; {Left} connections cut at the deadline", Context.Connections.Count);
+        while (registry.Count > 0 && Environment.TickCount64 < deadline) await Task.Delay(20);
+        foreach (Connection connection in registry.All) connection.Abort();
+        Logger.LogInformation("drained; {Left} connections cut at the deadline", registry.Count);
     }
 
     public async ValueTask DisposeAsync()
     {
         if (Accepting) await DrainAsync(TimeSpan.FromSeconds(1));
-        if (_maintenance is not null) await _maintenance.DisposeAsync();
-        await Context.Backplane.DisposeAsync();
-        Context.Dispose();
+        if (_historySweep is not null) await _historySweep.DisposeAsync();
+        await Backplane.DisposeAsync();
+        Wheel.Dispose();
+        Metrics.Dispose();
         _stopAccepting.Dispose();
+    }
+
+    private void SweepHistories()
+    {
+        try
+        {
+            History.DropExpired(Wheel.Clock.NowMs);
+        }
+        catch (Exception e)
+        {
+            Logger.LogError(e, "history sweep failed");
+        }
+    }
+
+    /// <summary>A timer callback threw: logged, counted by the wheel, and a connection whose deadline it was is cut, never left open forever.</summary>
+    private void OnTimerFailed(WheelTimer timer, Exception e)
+    {
+        Logger.LogError(e, "timer callback {Timer} failed", timer.GetType().Name);
+        if (timer is Connection connection)
+        {
+            try
+            {
+                connection.Abort();
+            }
+            catch (Exception abortFailed)
+            {
+                Logger.LogError(abortFailed, "cutting a connection after its timer failed also failed");
+            }
+        }
     }
 }

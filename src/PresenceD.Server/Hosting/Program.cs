@@ -86,14 +86,14 @@ internal static class Program
 
         await Warmup.RunAsync(server, log, TimeSpan.FromSeconds(5));
         server.AnnounceListening();
-        RuntimeGauges.Register(server.Context);
-        using var exporter = new PrometheusExporter(server.Context.Metrics.Meter);
+        RuntimeGauges.Register(server);
+        using var exporter = new PrometheusExporter(server.Metrics.Meter);
         AdminServer? admin = null;
         if (options.AdminPort > 0)
         {
             try
             {
-                admin = AdminServer.Start(new IPEndPoint(BindAddress.Resolve(options.Bind), options.AdminPort), new AdminEndpoints(exporter, ReadinessCheck.For(server)), log);
+                admin = AdminServer.Start(new IPEndPoint(BindAddress.Resolve(options.Bind), options.AdminPort), new AdminEndpoints(exporter, server.Readiness()), log);
             }
             catch (System.Net.Sockets.SocketException e)
             {
@@ -103,11 +103,11 @@ internal static class Program
             log.LogInformation("admin http on {EndPoint}: /metrics /healthz /readyz", admin.EndPoint);
         }
 
-        notifications.Ready();
+        notifications.Ready(server.Wheel);
 
         await stop.Task;
         notifications.Stopping();
-        await server.DrainAsync(server.Context.Options.DrainTimeout);
+        await server.DrainAsync(server.Options.Current.DrainTimeout);
         if (admin is not null) await admin.DisposeAsync();
         log.LogInformation("presenced stopped");
         return 0;
@@ -129,23 +129,22 @@ internal static class Program
     {
         lock (ReloadLock)
         {
-            ServerContext context = server.Context;
             ServerOptions applied;
             IReadOnlyList<string> changed;
             IReadOnlyList<string> refused;
             try
             {
-                applied = ConfigLoader.ApplyReload(context.Options, ConfigLoader.Load(args), out changed, out refused);
+                applied = ConfigLoader.ApplyReload(server.Options.Current, ConfigLoader.Load(args), out changed, out refused);
             }
             catch (ConfigException e)
             {
                 log.LogError("reload refused, settings unchanged: {Error}", e.Message);
                 return;
             }
-            context.Options = applied;
+            server.Options.Current = applied;
             logLevel.Level = applied.LogLevel;
-            context.History.Reconfigure(applied.HistoryRooms, applied.HistorySize, applied.HistoryTtl);
-            foreach (Connections.Connection connection in context.Connections.All) connection.Outbound.Limit = applied.SendQueueLimit;
+            server.History.Reconfigure(applied.HistoryRooms, applied.HistorySize, applied.HistoryTtl);
+            foreach (Connections.Connection connection in server.Connections.Registry.All) connection.Outbound.Limit = applied.SendQueueLimit;
             log.Log(refused.Count > 0 ? LogLevel.Warning : LogLevel.Information,
                 "reloaded: changed [{Changed}]; kept (restart needed) [{Refused}]", string.Join(", ", changed), string.Join(", ", refused));
         }
@@ -174,10 +173,10 @@ internal static class Program
 
     private static string Status(PresenceServer server, bool draining)
     {
-        ServerContext context = server.Context;
+        int connections = server.Connections.Registry.Count;
         return server.Accepting && !draining
-            ? $"serving {context.Connections.Count} connections in {context.Hub.Index.Count} rooms"
-            : $"draining, {context.Connections.Count} connections left";
+            ? $"serving {connections} connections in {server.Rooms.Count} rooms"
+            : $"draining, {connections} connections left";
     }
 }
 

@@ -29,10 +29,10 @@ internal static class Warmup
             await socket.ConnectAsync(new IPEndPoint(address, endPoint.Port), cts.Token);
             using var frames = new FrameBuffer(512);
             // Behind HAProxy the listener expects a PROXY header first; UNKNOWN keeps the socket's own address.
-            if (server.Context.Options.ProxyProtocol) frames.Write("PROXY UNKNOWN\r\n"u8);
-            ClientFrames.Hello(frames, 1, server.Context.Jwt is null ? Name : null, Name);
+            if (server.Options.Current.ProxyProtocol) frames.Write("PROXY UNKNOWN\r\n"u8);
+            ClientFrames.Hello(frames, 1, server.HasJwt ? null : Name, Name);
             await SendAsync(socket, frames, cts.Token);
-            if (server.Context.Jwt is not null) return; // no token of our own: HELLO's path is warm, the rest stays cold
+            if (server.HasJwt) return; // no token of our own: HELLO's path is warm, the rest stays cold
             ClientFrames.Join(frames, 2, Name, [1], hasMeta: true, will: [2], hasWill: true);
             ClientFrames.Publish(frames, 3, Name, [3]);
             ClientFrames.Update(frames, 4, Name, [4], hasMeta: true);

@@ -1,34 +1,32 @@
+using PresenceD.Protocol.Messages;
 using PresenceD.Server.Connections;
+using PresenceD.Server.Rooms;
 
 namespace PresenceD.Server.Sessions;
 
 /// <summary>
-/// Per-connection protocol state: who the client is and which rooms it joined.
+/// Per-connection protocol state: who the client is and which rooms it joined. The connection's handler: it
+/// passes each frame and the connection's end to the dispatcher.
 /// </summary>
 /// <remarks>
-/// Threads: the connection's receive loop runs dispatch; cleanup may run on a pool thread after a
-/// close requested elsewhere (timer wheel, a fan-out that found a slow consumer, drain).
-/// Lock order: <see cref="Sync"/> (session) -> room presence lock -> outbound queue lock. Fan-out
-/// never takes a session lock and never closes a connection inline (it defers the close), so a
-/// room lock is never held while waiting for a session lock.
+/// Threads: the connection's receive path runs dispatch; the end runs on a pool thread after a close requested
+/// anywhere (timer wheel, a slow consumer found by fan-out, drain). Lock order: docs/architecture.md.
 /// </remarks>
-internal sealed class Session
+internal sealed class Session(Connection connection, ISessionHost host) : IConnectionHandler
 {
     private RoomMember[] _rooms = [];
 
-    public Session(Connection connection) => Connection = connection;
+    public Connection Connection { get; } = connection;
 
-    public Connection Connection { get; }
-
-    /// <summary>Guards joins, leaves, updates and cleanup of this session (the session's own monitor: no lock object per connection).</summary>
+    /// <summary>Guards joins, leaves, updates and the end of this session (the session's own monitor: no lock object per connection).</summary>
     public object Sync => this;
 
     public bool HelloDone { get; set; }
 
-    /// <summary>publish_rate state; touched by the receive loop only.</summary>
+    /// <summary>publish_rate state; touched by the receive path only.</summary>
     public TokenBucket PublishBucket;
 
-    /// <summary>True once cleanup ran: no join may succeed after it.</summary>
+    /// <summary>True once the end ran: no join may succeed after it.</summary>
     public bool Ended { get; set; }
 
     public string User { get; set; } = "";
@@ -42,6 +40,10 @@ internal sealed class Session
 
     /// <summary>Joined rooms; copy-on-write (at most max_rooms_per_connection) so PUBLISH reads it without a lock.</summary>
     public RoomMember[] Rooms => Volatile.Read(ref _rooms);
+
+    public ValueTask OnRequest(ref ClientRequest request, SendBatch batch) => host.Dispatch(this, ref request, batch);
+
+    public void OnClosing(CloseReason reason) => host.End(this, reason);
 
     /// <summary>The membership of the room with this name, or null (a linear scan: at most max_rooms_per_connection).</summary>
     public RoomMember? FindRoom(ReadOnlySpan<char> room)
@@ -73,7 +75,7 @@ internal sealed class Session
         Volatile.Write(ref _rooms, shrunk);
     }
 
-    /// <summary>Takes every membership out (cleanup).</summary>
+    /// <summary>Takes every membership out (the end).</summary>
     public RoomMember[] TakeAllRooms() => Interlocked.Exchange(ref _rooms, []);
 
     /// <summary>True when the JWT's rooms claim (or auth none) allows <paramref name="room"/>.</summary>

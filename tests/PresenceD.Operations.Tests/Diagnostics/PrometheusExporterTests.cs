@@ -1,3 +1,11 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using PresenceD.Server.Backplane;
+using PresenceD.Server.Configuration;
+using PresenceD.Server.Connections;
+using PresenceD.Server.Dispatch;
+using PresenceD.Server.Expiry;
+using PresenceD.Server.History;
+using PresenceD.Server.Rooms;
 using System.Diagnostics.Metrics;
 using PresenceD.Operations.Tests.Support;
 using PresenceD.Server.Diagnostics;
@@ -101,11 +109,17 @@ public sealed class PrometheusExporterTests
     [Fact]
     public void Server_metrics_name_every_required_family()
     {
-        using var metrics = new ServerMetrics(() => 0, () => 0, () => 0);
+        using var metrics = new ServerMetrics();
+        var options = new LiveOptions(new ServerOptions());
+        using var wheel = new TimerWheel(SystemClock.Instance, TimeSpan.FromMilliseconds(10));
+        var backplane = new MemoryBackplane(HistoryStore.FromOptions(options.Current, SystemClock.Instance), SystemClock.Instance);
+        var health = new BackplaneHealth(clustered: true, metrics.BackplaneLatency);
+        var rooms = new RoomHub(options, SystemClock.Instance, new HealthOnly(backplane, health));
+        metrics.Observe(new ConnectionHost(options, SystemClock.Instance, wheel, NullLogger.Instance), new DispatchCounters(), rooms, wheel);
         using var exporter = new PrometheusExporter(metrics.Meter);
-        metrics.BackplaneLatency.Record(0.002);
-        metrics.BackplaneCircuitChanged(BackplaneCircuitState.Open);
-        metrics.SweepCompleted(3);
+        health.RecordLatency(TimeSpan.FromMilliseconds(2));
+        health.CircuitState = BackplaneCircuitState.Open;
+        health.CountSweeps(rooms: 2, removed: 3);
 
         Dictionary<string, double> samples = PrometheusText.Parse(exporter.Scrape());
 
@@ -115,6 +129,7 @@ public sealed class PrometheusExporterTests
             "presenced_frames_received_total", "presenced_frames_sent_total", "presenced_received_bytes_total", "presenced_sent_bytes_total",
             "presenced_publishes_total", "presenced_deliveries_total", "presenced_dropped_total", "presenced_heartbeat_timeouts_total",
             "presenced_slow_consumers_total", "presenced_backplane_errors_total", "presenced_sweeps_total",
+            "presenced_timer_callback_failures_total", "presenced_session_end_failures_total",
         })
         {
             Assert.Contains(family, samples.Keys);
@@ -127,6 +142,29 @@ public sealed class PrometheusExporterTests
         Assert.Equal(1, PrometheusText.Value(samples, "presenced_backplane_latency_seconds_bucket{le=\"0.0025\"}"));
         Assert.Equal(0, PrometheusText.Value(samples, "presenced_backplane_latency_seconds_bucket{le=\"0.001\"}"));
         Assert.Equal(3, PrometheusText.Value(samples, "presenced_sweep_removed_total"));
+        Assert.Equal(2, PrometheusText.Value(samples, "presenced_sweeps_total"));
+    }
+
+    /// <summary>The memory backplane with a clustered health, so the backplane families have something to show.</summary>
+    private sealed class HealthOnly(IBackplane inner, BackplaneHealth health) : IBackplane
+    {
+        public BackplaneHealth Health => health;
+
+        public string Describe() => inner.Describe();
+
+        public void Start() => inner.Start();
+
+        public IRoomBroker CreateBroker(Room room) => inner.CreateBroker(room);
+
+        public void SessionStarted(string user, string connId) => inner.SessionStarted(user, connId);
+
+        public void SessionEnded(string user, string connId) => inner.SessionEnded(user, connId);
+
+        public ValueTask<IReadOnlyList<RemoteMember>?> QueryRoomAsync(string room) => inner.QueryRoomAsync(room);
+
+        public ValueTask<IReadOnlyList<string>?> QueryOnlineAsync(IReadOnlyList<string> users) => inner.QueryOnlineAsync(users);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     private static IEnumerable<Measurement<long>> Observe(long level, bool withSecond)

@@ -1,3 +1,4 @@
+using PresenceD.Server.Expiry;
 using PresenceD.Operations.Tests.Support;
 using PresenceD.Server.Diagnostics;
 
@@ -47,7 +48,9 @@ public sealed class SystemdNotifierTests
         int connections = 3;
         using var notifications = new ServiceNotifications(new SystemdNotifier(systemd.Address, TimeSpan.FromMilliseconds(200)), () => $"serving {connections} connections");
 
-        notifications.Ready();
+        using var wheel = new TimerWheel(SystemClock.Instance, TimeSpan.FromMilliseconds(10));
+        wheel.Start();
+        notifications.Ready(wheel);
         string ready = await systemd.ReceiveAsync(Wait);
         connections = 4;
         (string watchdog, _) = await systemd.ReceiveUntilAsync("serving 4 connections", Wait);

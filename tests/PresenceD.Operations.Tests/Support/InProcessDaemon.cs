@@ -41,10 +41,10 @@ internal sealed class InProcessDaemon : IAsyncDisposable
         ILoggerFactory loggerFactory = LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Trace).AddProvider(log));
         var server = new PresenceServer(options, loggerFactory);
         server.Start();
-        RuntimeGauges.Register(server.Context);
-        var exporter = new PrometheusExporter(server.Context.Metrics.Meter);
+        RuntimeGauges.Register(server);
+        var exporter = new PrometheusExporter(server.Metrics.Meter);
         AdminServer? adminServer = admin
-            ? AdminServer.Start(new IPEndPoint(IPAddress.Loopback, 0), new AdminEndpoints(exporter, ReadinessCheck.For(server)), loggerFactory.CreateLogger("admin"))
+            ? AdminServer.Start(new IPEndPoint(IPAddress.Loopback, 0), new AdminEndpoints(exporter, server.Readiness()), loggerFactory.CreateLogger("admin"))
             : null;
         return new InProcessDaemon(server, loggerFactory, log, exporter, adminServer);
     }

@@ -192,6 +192,6 @@ public sealed class ConnectionEndTests : IAsyncLifetime
         // The slow client never read: its queue passed 64 KiB long ago, so the server closed it with GOAWAY.
         List<ServerMessage> frames = await slow.ReadUntilClosedAsync();
         Assert.Equal(ErrorCode.SlowConsumer, Assert.IsType<GoAwayMessage>(frames[^1]).Code);
-        Assert.True(server.Server.Context.Metrics.Closes(PresenceD.Server.Connections.CloseReason.SlowConsumer) >= 1);
+        Assert.True(server.Server.Connections.Counters.Closes(PresenceD.Server.Connections.CloseReason.SlowConsumer) >= 1);
     }
 }

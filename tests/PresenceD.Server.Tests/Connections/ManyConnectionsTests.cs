@@ -22,7 +22,7 @@ public sealed class ManyConnectionsTests
                     await clients[k].ExpectAsync<JoinedMessage>();
                 }));
             }
-            Assert.Equal(count, server.Server.Context.Connections.Count);
+            Assert.Equal(count, server.Server.Connections.Registry.Count);
             await clients[0].SendAsync(f => ClientFrames.Count(f, 2, "everyone"));
             ServerMessage? reply;
             do reply = await clients[0].ReceiveAsync(); while (reply is PresenceDiffMessage);

@@ -1,3 +1,4 @@
+using PresenceD.Server.Configuration;
 using PresenceD.Server.History;
 
 namespace PresenceD.Server.Tests.History;

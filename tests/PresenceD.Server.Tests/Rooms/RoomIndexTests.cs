@@ -13,9 +13,9 @@ public sealed class RoomIndexTests
     [Fact]
     public void Join_creates_and_reuses_rooms_and_the_last_leave_removes_the_room()
     {
-        var index = new RoomIndex<Member>();
-        Room<Member> a = index.Join("lobby", new Member(1), out int slotA);
-        Room<Member> b = index.Join("lobby", new Member(2), out int slotB);
+        var index = new RoomIndex<MemberSet<Member>, Member>(name => new MemberSet<Member>(name));
+        MemberSet<Member> a = index.Join("lobby", new Member(1), out int slotA, out _);
+        MemberSet<Member> b = index.Join("lobby", new Member(2), out int slotB, out _);
         Assert.Same(a, b);
         Assert.Equal(2, a.Count);
         Assert.Equal(1, index.Count);
@@ -31,7 +31,7 @@ public sealed class RoomIndexTests
         Assert.Null(index.Find("lobby"));
         Assert.Empty(index.Rooms);
 
-        Room<Member> fresh = index.Join("lobby", new Member(3), out _);
+        MemberSet<Member> fresh = index.Join("lobby", new Member(3), out _, out _);
         Assert.NotSame(a, fresh);
         Assert.False(a.TryAdd(new Member(4), out _));
     }
@@ -39,10 +39,10 @@ public sealed class RoomIndexTests
     [Fact]
     public void Rooms_lists_every_room()
     {
-        var index = new RoomIndex<Member>();
+        var index = new RoomIndex<MemberSet<Member>, Member>(name => new MemberSet<Member>(name));
         for (int i = 0; i < 20; i++)
         {
-            index.Join($"room-{i % 5}", new Member(i), out _);
+            index.Join($"room-{i % 5}", new Member(i), out _, out _);
         }
 
         Assert.Equal(5, index.Count);
@@ -53,13 +53,13 @@ public sealed class RoomIndexTests
     [Fact]
     public void Span_lookup_allocates_nothing()
     {
-        var index = new RoomIndex<Member>();
-        index.Join("some-room", new Member(1), out _);
+        var index = new RoomIndex<MemberSet<Member>, Member>(name => new MemberSet<Member>(name));
+        index.Join("some-room", new Member(1), out _, out _);
         char[] buffer = "xxsome-roomyy".ToCharArray();
         Assert.NotNull(index.Find(buffer.AsSpan(2, 9)));
 
         long before = GC.GetAllocatedBytesForCurrentThread();
-        Room<Member>? found = index.Find(buffer.AsSpan(2, 9));
+        MemberSet<Member>? found = index.Find(buffer.AsSpan(2, 9));
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.NotNull(found);
     }
@@ -67,7 +67,7 @@ public sealed class RoomIndexTests
     [Fact]
     public void Concurrent_joins_and_leaves_match_a_model()
     {
-        var index = new RoomIndex<Member>();
+        var index = new RoomIndex<MemberSet<Member>, Member>(name => new MemberSet<Member>(name));
         const int threads = 4;
         const int operationsPerThread = 150_000;
         const int roomNames = 16; // few rooms, so empty-and-recreate races are frequent
@@ -81,7 +81,7 @@ public sealed class RoomIndexTests
                 // A reader sweeping all rooms while they churn: must never throw or see a null.
                 for (int pass = 0; pass < 2_000; pass++)
                 {
-                    foreach (Room<Member> room in index.Rooms)
+                    foreach (MemberSet<Member> room in index.Rooms)
                     {
                         foreach (Member m in room.Members)
                         {
@@ -96,13 +96,13 @@ public sealed class RoomIndexTests
             }
 
             var random = new Random(t);
-            var held = new List<(Member Member, Room<Member> Room, int Slot)>();
+            var held = new List<(Member Member, MemberSet<Member> Room, int Slot)>();
             for (int op = 0; op < operationsPerThread; op++)
             {
                 if (held.Count > 0 && random.Next(2) == 0)
                 {
                     int i = random.Next(held.Count);
-                    (_, Room<Member> room, int slot) = held[i];
+                    (_, MemberSet<Member> room, int slot) = held[i];
                     index.Leave(room, slot);
                     held[i] = held[^1];
                     held.RemoveAt(held.Count - 1);
@@ -111,13 +111,13 @@ public sealed class RoomIndexTests
                 {
                     string name = $"room-{random.Next(roomNames)}";
                     var member = new Member((t * operationsPerThread) + op);
-                    Room<Member> room = index.Join(name, member, out int slot);
+                    MemberSet<Member> room = index.Join(name, member, out int slot, out _);
                     Assert.Equal(name, room.Name);
                     held.Add((member, room, slot));
                 }
             }
 
-            foreach ((Member member, Room<Member> room, _) in held)
+            foreach ((Member member, MemberSet<Member> room, _) in held)
             {
                 finalMembership[member] = room.Name;
             }
@@ -126,7 +126,7 @@ public sealed class RoomIndexTests
         var expected = finalMembership.GroupBy(p => p.Value).ToDictionary(g => g.Key, g => g.Select(p => p.Key.Id).Order().ToList());
         Assert.Equal(expected.Count, index.Count);
         Assert.Equal(expected.Count, index.Rooms.Count());
-        foreach (Room<Member> room in index.Rooms)
+        foreach (MemberSet<Member> room in index.Rooms)
         {
             Assert.False(room.IsRetired);
             Assert.True(expected.TryGetValue(room.Name, out List<int>? ids), $"ghost room {room.Name}");

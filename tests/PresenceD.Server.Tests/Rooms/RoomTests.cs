@@ -9,7 +9,7 @@ public sealed class RoomTests
         public int Id { get; } = id;
     }
 
-    private static List<int> Ids(Room<Member> room)
+    private static List<int> Ids(MemberSet<Member> room)
     {
         var ids = new List<int>();
         foreach (Member member in room.Members)
@@ -24,7 +24,7 @@ public sealed class RoomTests
     [Fact]
     public void Add_enumerate_and_remove()
     {
-        var room = new Room<Member>("lobby");
+        var room = new MemberSet<Member>("lobby");
         Assert.True(room.TryAdd(new Member(1), out int a));
         Assert.True(room.TryAdd(new Member(2), out int b));
         Assert.True(room.TryAdd(new Member(3), out _));
@@ -44,7 +44,7 @@ public sealed class RoomTests
     [Fact]
     public void Slots_stay_valid_across_growth_and_compaction()
     {
-        var room = new Room<Member>("big");
+        var room = new MemberSet<Member>("big");
         var slots = new Dictionary<int, int>();
         for (int i = 0; i < 10_000; i++)
         {
@@ -79,7 +79,7 @@ public sealed class RoomTests
     [Fact]
     public void Enumeration_allocates_nothing()
     {
-        var room = new Room<Member>("r");
+        var room = new MemberSet<Member>("r");
         for (int i = 0; i < 1_000; i++)
         {
             room.TryAdd(new Member(i), out _);
@@ -105,7 +105,7 @@ public sealed class RoomTests
     [Fact]
     public void Steady_state_join_and_leave_allocate_nothing()
     {
-        var room = new Room<Member>("r");
+        var room = new MemberSet<Member>("r");
         var members = Enumerable.Range(0, 1_000).Select(i => new Member(i)).ToArray();
         var slots = new int[members.Length];
         for (int i = 0; i < members.Length; i++)
@@ -130,7 +130,7 @@ public sealed class RoomTests
     [Fact]
     public async Task A_reader_always_sees_every_stable_member_exactly_once()
     {
-        var room = new Room<Member>("busy");
+        var room = new MemberSet<Member>("busy");
         var stable = Enumerable.Range(0, 50).Select(i => new Member(i)).ToArray();
         foreach (Member m in stable)
         {

@@ -1,4 +1,4 @@
-namespace PresenceD.Server.Diagnostics;
+namespace PresenceD.Server.Rooms;
 
 /// <summary>The backplane circuit breaker's state as exported in presenced_backplane_circuit_state.</summary>
 internal enum BackplaneCircuitState

@@ -1,8 +1,7 @@
 using System.Diagnostics.Metrics;
 using PresenceD.Server.Connections;
-using PresenceD.Server.Hosting;
 
-namespace PresenceD.Server.Diagnostics;
+namespace PresenceD.Server.Hosting;
 
 /// <summary>
 /// Gauges read at scrape time from the live daemon and process (never on a hot path): queued outbound
@@ -10,19 +9,19 @@ namespace PresenceD.Server.Diagnostics;
 /// </summary>
 internal static class RuntimeGauges
 {
-    public static void Register(ServerContext context)
+    public static void Register(PresenceServer server)
     {
-        Meter meter = context.Metrics.Meter;
-        meter.CreateObservableGauge("presenced_send_queue_bytes", () => SendQueueBytes(context), "By", "Outbound bytes queued and not yet written, over all connections");
+        Meter meter = server.Metrics.Meter;
+        meter.CreateObservableGauge("presenced_send_queue_bytes", () => SendQueueBytes(server), "By", "Outbound bytes queued and not yet written, over all connections");
         meter.CreateObservableGauge("process_resident_memory_bytes", () => Environment.WorkingSet, "By", "Resident memory of the daemon");
         meter.CreateObservableGauge("dotnet_gc_heap_bytes", () => GC.GetTotalMemory(false), "By", "Managed heap in use");
         meter.CreateObservableGauge("process_open_fds", OpenDescriptors, description: "Open file descriptors (sockets included)");
     }
 
-    private static long SendQueueBytes(ServerContext context)
+    private static long SendQueueBytes(PresenceServer server)
     {
         long total = 0;
-        foreach (Connection connection in context.Connections.All) total += connection.Outbound.PendingBytes;
+        foreach (Connection connection in server.Connections.Registry.All) total += connection.Outbound.PendingBytes;
         return total;
     }
 

@@ -1,4 +1,6 @@
-namespace PresenceD.Server.Backplane;
+using System.Diagnostics.Metrics;
+
+namespace PresenceD.Server.Rooms;
 
 /// <summary>The backplane's state as others read it (/readyz, metrics).</summary>
 internal enum BackplaneState
@@ -27,9 +29,32 @@ internal sealed class BackplaneHealth
     private long _latencyTotalMicros;
     private long _latencySamples;
     private long _latencyMaxMicros;
+    private long _sweeps;
+    private long _sweepRemoved;
     private int _state;
+    private int _circuitState;
 
-    public BackplaneHealth(bool clustered) => _state = (int)(clustered ? BackplaneState.Healthy : BackplaneState.Standalone);
+    public BackplaneHealth(bool clustered, Histogram<double>? latency = null)
+    {
+        _state = (int)(clustered ? BackplaneState.Healthy : BackplaneState.Standalone);
+        Latency = latency;
+    }
+
+    /// <summary>Round trips in seconds, exported as a histogram (null: not exported, e.g. in unit tests).</summary>
+    public Histogram<double>? Latency { get; }
+
+    /// <summary>The circuit breaker in front of Redis.</summary>
+    public BackplaneCircuitState CircuitState
+    {
+        get => (BackplaneCircuitState)Volatile.Read(ref _circuitState);
+        internal set => Volatile.Write(ref _circuitState, (int)value);
+    }
+
+    /// <summary>Presence sweeps run (each room's expired entries looked at once).</summary>
+    public long Sweeps => Volatile.Read(ref _sweeps);
+
+    /// <summary>Expired presence entries the sweeps removed (each one's leave published once, cluster-wide).</summary>
+    public long SweepRemoved => Volatile.Read(ref _sweepRemoved);
 
     public BackplaneState State
     {
@@ -71,8 +96,16 @@ internal sealed class BackplaneHealth
 
     internal void CountResync() => Interlocked.Increment(ref _resyncs);
 
-    internal void RecordLatency(long micros)
+    internal void CountSweeps(int rooms, int removed)
     {
+        Interlocked.Add(ref _sweeps, rooms);
+        Interlocked.Add(ref _sweepRemoved, removed);
+    }
+
+    internal void RecordLatency(TimeSpan elapsed)
+    {
+        Latency?.Record(elapsed.TotalSeconds);
+        long micros = (long)elapsed.TotalMicroseconds;
         Interlocked.Add(ref _latencyTotalMicros, micros);
         Interlocked.Increment(ref _latencySamples);
         long max;

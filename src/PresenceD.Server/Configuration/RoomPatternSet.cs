@@ -1,4 +1,4 @@
-namespace PresenceD.Server.History;
+namespace PresenceD.Server.Configuration;
 
 /// <summary>
 /// The <c>history_rooms</c> setting: comma separated room patterns, each an exact name or a

@@ -1,0 +1,33 @@
+namespace PresenceD.Server.Rooms;
+
+/// <summary>
+/// What a node shares with the other nodes of its cluster: a broker per local room, the online index, and
+/// answers about rooms this node does not hold. The memory backplane (standalone) answers every question
+/// with "nobody else", so nothing above it asks whether the node is clustered.
+/// </summary>
+internal interface IBackplane : IAsyncDisposable
+{
+    /// <summary>What /readyz and the metrics report.</summary>
+    BackplaneHealth Health { get; }
+
+    /// <summary>A short name for the start line and --check-config ("memory", "redis").</summary>
+    string Describe();
+
+    /// <summary>Connects (a Redis that is down is not an error: the node starts degraded and heals).</summary>
+    void Start();
+
+    /// <summary>The broker of a room being created; no side effect until its <see cref="IRoomBroker.Open"/>.</summary>
+    IRoomBroker CreateBroker(Room room);
+
+    /// <summary>HELLO done: the connection counts as online cluster-wide.</summary>
+    void SessionStarted(string user, string connId);
+
+    /// <summary>The connection ended.</summary>
+    void SessionEnded(string user, string connId);
+
+    /// <summary>The members on every node of a room this node holds no member of (standalone: none); null when the backplane cannot tell now (logged and counted).</summary>
+    ValueTask<IReadOnlyList<RemoteMember>?> QueryRoomAsync(string room);
+
+    /// <summary>Which of <paramref name="users"/> are online on other nodes (standalone: none); null when the backplane cannot tell now (logged and counted).</summary>
+    ValueTask<IReadOnlyList<string>?> QueryOnlineAsync(IReadOnlyList<string> users);
+}

@@ -1,0 +1,35 @@
+using PresenceD.Server.Connections;
+
+namespace PresenceD.Server.Rooms;
+
+/// <summary>
+/// One connection's membership of one room: what the room's member set stores and what the session keeps in
+/// its joined list, so a disconnect touches only its own rooms (the two-way index of Redis's pubsub.c).
+/// </summary>
+internal sealed class RoomMember(Connection connection, string user, string connId)
+{
+    /// <summary>Where fan-out queues this member's frames.</summary>
+    public Connection Connection { get; } = connection;
+
+    public string User { get; } = user;
+
+    public string ConnId { get; } = connId;
+
+    /// <summary>The room joined (set once the index placed the member).</summary>
+    public Room Room { get; set; } = null!;
+
+    /// <summary>Handle for <see cref="MemberSet{T}.Remove"/>.</summary>
+    public int Slot { get; set; } = -1;
+
+    /// <summary>
+    /// Set under the room's lock once the joiner's JOINED is queued; fan-out skips members that are not
+    /// visible yet, so a joiner never receives a MESSAGE or diff before its JOINED.
+    /// </summary>
+    public volatile bool Visible;
+
+    /// <summary>The member's meta (null when none). Replaced, never mutated, under the room's lock.</summary>
+    public byte[]? Meta { get; set; }
+
+    /// <summary>The last-will payload (null when none).</summary>
+    public byte[]? Will { get; set; }
+}
