@@ -119,6 +119,13 @@ internal sealed class SocketListener : IDisposable
             socket.Dispose();
             return;
         }
+        catch (Exception e)
+        {
+            _host.Counters.CountClose(CloseReason.InternalError);
+            _host.Logger.LogError(e, "conn from {Remote}: reading the PROXY header failed", SafeRemote(socket));
+            socket.Dispose();
+            return;
+        }
         Admit(socket, remote);
     }
 

@@ -9,7 +9,6 @@ internal sealed class MemoryBackplane(HistoryStore history, IClock clock) : IBac
 {
     public BackplaneHealth Health { get; } = new(clustered: false);
 
-    public string Describe() => "memory";
 
     public void Start()
     {

@@ -40,7 +40,6 @@ internal sealed class RedisBackplane : IBackplane
 
     public BackplaneHealth Health { get; }
 
-    public string Describe() => "redis " + Options.Redis;
 
     internal string NodeId { get; }
 

@@ -6,7 +6,11 @@ namespace PresenceD.Server.Connections;
 /// <summary>What each close reason tells the client: the GOAWAY code, its text and the reconnect hint.</summary>
 internal static class CloseReasons
 {
-    /// <summary>How long a closing connection may take to flush its GOAWAY before the socket is cut.</summary>
+    /// <summary>
+    /// How long a closing connection may take to flush its GOAWAY before the socket is cut. Not a setting: the
+    /// frames left are a few bytes, so a client that cannot take them in 2 s is gone; it only bounds how long a
+    /// dead peer holds a descriptor.
+    /// </summary>
     public const long FlushDeadlineMs = 2000;
 
     public static (ErrorCode Code, string Message, long ReconnectMs) GoAwayFor(CloseReason reason, ServerOptions options) => reason switch

@@ -12,6 +12,8 @@ namespace PresenceD.Server.Diagnostics;
 /// </summary>
 internal sealed class AdminServer : IAsyncDisposable
 {
+    // Not settings: the port serves scrapers and health checks on the operator's own network, whose requests are
+    // one short line and whose clients are a handful; these bounds only keep a stray client from holding it.
     private const int MaxRequestBytes = 8192;
     private const int MaxConcurrent = 16;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
@@ -116,6 +118,10 @@ internal sealed class AdminServer : IAsyncDisposable
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
             _logger.LogDebug("admin request dropped: {Error}", e.Message);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "admin request failed");
         }
         finally
         {

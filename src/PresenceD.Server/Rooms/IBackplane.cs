@@ -10,9 +10,6 @@ internal interface IBackplane : IAsyncDisposable
     /// <summary>What /readyz and the metrics report.</summary>
     BackplaneHealth Health { get; }
 
-    /// <summary>A short name for the start line and --check-config ("memory", "redis").</summary>
-    string Describe();
-
     /// <summary>Connects (a Redis that is down is not an error: the node starts degraded and heals).</summary>
     void Start();
 

@@ -150,8 +150,6 @@ public sealed class PrometheusExporterTests
     {
         public BackplaneHealth Health => health;
 
-        public string Describe() => inner.Describe();
-
         public void Start() => inner.Start();
 
         public IRoomBroker CreateBroker(Room room) => inner.CreateBroker(room);
