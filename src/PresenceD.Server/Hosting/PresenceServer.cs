@@ -151,7 +151,7 @@ internal sealed class PresenceServer : IAsyncDisposable
     /// <summary>A timer callback threw: logged, counted by the wheel, and a connection whose deadline it was is cut, never left open forever.</summary>
     private void OnTimerFailed(WheelTimer timer, Exception e)
     {
-        Logger.LogError(e, "timer callback {Timer} failed", timer.GetType().Name);
+        Logger.LogError(e, "timer callback {Timer} failed: {Error}", timer.GetType().Name, e.Message);
         if (timer is Connection connection)
         {
             try

@@ -63,6 +63,23 @@ public sealed class SystemdNotifierTests
     }
 
     [Fact]
+    public async Task Watchdog_pings_come_from_the_timer_wheel_so_a_stalled_wheel_stops_them()
+    {
+        using NotifySocket systemd = NotifySocket.Bind();
+        using var notifications = new ServiceNotifications(new SystemdNotifier(systemd.Address, TimeSpan.FromMilliseconds(200)), () => "serving");
+        // Not started: like a wheel whose thread hangs in a callback, it never advances.
+        using var wheel = new TimerWheel(SystemClock.Instance, TimeSpan.FromMilliseconds(10));
+
+        notifications.Ready(wheel);
+        Assert.StartsWith("READY=1", await systemd.ReceiveAsync(Wait));
+        // Six watchdog periods (100 ms each) of silence: systemd would restart this daemon.
+        await Assert.ThrowsAsync<Xunit.Sdk.XunitException>(() => systemd.ReceiveAsync(TimeSpan.FromMilliseconds(600)));
+
+        wheel.Start();
+        Assert.StartsWith("WATCHDOG=1", await systemd.ReceiveAsync(Wait));
+    }
+
+    [Fact]
     public async Task Reload_is_bracketed_by_RELOADING_and_READY()
     {
         using NotifySocket systemd = NotifySocket.Bind();
