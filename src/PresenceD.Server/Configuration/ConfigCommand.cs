@@ -6,4 +6,6 @@ internal enum ConfigCommand
     Run,
     CheckConfig,
     Help,
+    /// <summary>--help --markdown: docs/configuration.md on stdout.</summary>
+    HelpMarkdown,
 }

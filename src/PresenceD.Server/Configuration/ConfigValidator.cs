@@ -3,6 +3,17 @@ namespace PresenceD.Server.Configuration;
 /// <summary>Rules that involve more than one key; each error names where the offending value was set.</summary>
 internal static class ConfigValidator
 {
+    /// <summary>The rules <see cref="Validate"/> checks, as docs/configuration.md states them (keep the two together).</summary>
+    public static IReadOnlyList<string> Rules { get; } =
+    [
+        "`heartbeat_timeout` must be greater than `heartbeat_interval`.",
+        "`timer_tick` must not exceed `heartbeat_interval` nor `hello_timeout`.",
+        "`send_queue_limit` must be at least `max_frame`.",
+        "`publish_burst` above 0 needs a non-zero `publish_rate`.",
+        "`admin_port` must differ from `port`.",
+        "`auth jwt` needs `jwt_secret_file` to name an existing file that holds more than whitespace.",
+    ];
+
     public static void Validate(ServerOptions options)
     {
         if (options.HeartbeatTimeout <= options.HeartbeatInterval)

@@ -50,6 +50,9 @@ internal static class Program
             case ConfigCommand.Help:
                 Console.WriteLine(ConfigLoader.HelpText());
                 return 0;
+            case ConfigCommand.HelpMarkdown:
+                Console.Write(ConfigReference.Markdown());
+                return 0;
             case ConfigCommand.CheckConfig:
                 Console.Write(ConfigLoader.Describe(options));
                 return 0;
