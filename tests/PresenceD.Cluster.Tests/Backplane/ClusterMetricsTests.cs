@@ -1,0 +1,92 @@
+using System.Globalization;
+using PresenceD.Cluster.Tests.Support;
+using PresenceD.Protocol.Messages;
+
+namespace PresenceD.Cluster.Tests.Backplane;
+
+/// <summary>The backplane's metrics move when the thing they count happens, read from a node's own /metrics.</summary>
+public sealed class ClusterMetricsTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task Sweeps_latency_sweep_removals_and_backplane_errors_are_counted()
+    {
+        using RedisProcess redis = await RedisProcess.StartAsync();
+        int adminA = Ports.Free();
+        using NodeProcess a = await NodeProcess.StartAsync("nodeA", redis.Endpoint, Settings(adminA));
+        using NodeProcess b = await NodeProcess.StartAsync("nodeB", redis.Endpoint, Settings(Ports.Free()));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        await using TestClient alice = await a.HelloAsync("alice");
+        await using TestClient bob = await b.HelloAsync("bob");
+        await alice.JoinAsync("m");
+        await bob.JoinAsync("m");
+        await alice.ExpectAsync<PresenceDiffMessage>(Wait);
+
+        // Open rooms are swept every sweep_interval, and each Redis round trip is timed.
+        await WaitForAsync(http, adminA, "presenced_sweeps_total", v => v >= 2);
+        await WaitForAsync(http, adminA, "presenced_backplane_latency_seconds_count", v => v >= 1);
+        Assert.Equal(0, await ReadAsync(http, adminA, "presenced_sweep_removed_total"));
+
+        // bob's node dies: only node A is left to sweep bob's entry, and it counts the removal.
+        await bob.StopPingingAsync();
+        b.Kill9();
+        PresenceDiffMessage leave = await alice.ExpectAsync<PresenceDiffMessage>(Wait);
+        Assert.Equal(bob.Conn, Assert.Single(leave.Leaves).Conn);
+        await WaitForAsync(http, adminA, "presenced_sweep_removed_total", v => v == 1);
+
+        // Redis stops answering: calls time out and are counted.
+        redis.Pause();
+        try
+        {
+            await WaitForAsync(http, adminA, "presenced_backplane_errors_total", v => v >= 1);
+        }
+        finally
+        {
+            redis.Resume();
+        }
+    }
+
+    private static Dictionary<string, string> Settings(int adminPort) => new()
+    {
+        ["heartbeat_interval"] = "1s",
+        ["heartbeat_timeout"] = "3s",
+        ["sweep_interval"] = "500ms",
+        ["redis_timeout"] = "500ms",
+        ["timer_tick"] = "50ms",
+        ["admin_port"] = adminPort.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static async Task WaitForAsync(HttpClient http, int port, string sample, Func<double, bool> holds)
+    {
+        long deadline = Environment.TickCount64 + (long)Wait.TotalMilliseconds;
+        double value = double.NaN;
+        while (!await HoldsAsync())
+        {
+            if (Environment.TickCount64 > deadline) throw new Xunit.Sdk.XunitException($"{sample} stayed at {value}");
+            await Task.Delay(50);
+        }
+
+        async Task<bool> HoldsAsync()
+        {
+            try
+            {
+                return holds(value = await ReadAsync(http, port, sample));
+            }
+            catch (HttpRequestException)
+            {
+                return false; // the admin port opens after the warm-up
+            }
+        }
+    }
+
+    private static async Task<double> ReadAsync(HttpClient http, int port, string sample)
+    {
+        string text = await http.GetStringAsync($"http://127.0.0.1:{port}/metrics");
+        foreach (string line in text.Split('\n'))
+        {
+            if (line.StartsWith(sample + " ", StringComparison.Ordinal)) return double.Parse(line[(sample.Length + 1)..], CultureInfo.InvariantCulture);
+        }
+        throw new Xunit.Sdk.XunitException($"/metrics has no {sample}");
+    }
+}
