@@ -47,6 +47,33 @@ public sealed class ClusterMetricsTests
         }
     }
 
+    [Fact]
+    public async Task Questions_redis_cannot_answer_are_answered_with_what_the_node_knows_and_logged()
+    {
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(1);
+        await using TestClient alice = await cluster[0].HelloAsync("alice");
+        cluster.Redis.Pause();
+        try
+        {
+            PresenceStateMessage presence = await alice.PresenceAsync("held-nowhere");
+            Assert.Empty(presence.Members);
+            Assert.Equal(["alice"], (await alice.OnlineAsync(["alice", "bob"])).Online);
+        }
+        finally
+        {
+            cluster.Redis.Resume();
+        }
+        string log = await ReadLogAsync(cluster[0].LogPath);
+        Assert.Contains("room held-nowhere: members not read from redis", log);
+    }
+
+    private static async Task<string> ReadLogAsync(string path)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        return await reader.ReadToEndAsync();
+    }
+
     private static Dictionary<string, string> Settings(int adminPort) => new()
     {
         ["heartbeat_interval"] = "1s",
