@@ -6,6 +6,9 @@ namespace PresenceD.Server.Tests.Connections;
 
 public sealed class ConnectionEndTests : IAsyncLifetime
 {
+    /// <summary>Well inside the 600 ms heartbeat timeout: the watcher stays connected while it waits.</summary>
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromMilliseconds(100);
+
     private TestServer _server = null!;
 
     public Task InitializeAsync()
@@ -20,9 +23,6 @@ public sealed class ConnectionEndTests : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
-
-    /// <summary>Well inside the 600 ms heartbeat timeout: the watcher stays connected while it waits.</summary>
-    private static readonly TimeSpan KeepAlive = TimeSpan.FromMilliseconds(100);
 
     private async Task<(TestClient Watcher, TestClient Leaver)> PairAsync(string room, byte[]? will)
     {
