@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using PresenceD.Protocol;
@@ -141,10 +142,11 @@ internal sealed class TestClient : IAsyncDisposable
     public async Task<List<ServerMessage>> ReceiveUntilAsync(Func<ServerMessage, bool> match, string awaited, TimeSpan? timeout = null)
     {
         var frames = new List<ServerMessage>();
-        DateTime deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
+        TimeSpan limit = timeout ?? DefaultTimeout;
+        var clock = Stopwatch.StartNew();
         while (true)
         {
-            TimeSpan left = deadline - DateTime.UtcNow;
+            TimeSpan left = limit - clock.Elapsed;
             ServerMessage? message;
             try
             {
@@ -152,7 +154,7 @@ internal sealed class TestClient : IAsyncDisposable
             }
             catch (TimeoutException)
             {
-                throw new WaitTimeoutException($"timed out after {(timeout ?? DefaultTimeout).TotalSeconds:0.###} s waiting for {awaited}; got: {string.Join(" | ", frames.Select(Describe))}");
+                throw new WaitTimeoutException($"timed out after {limit.TotalSeconds:0.###} s waiting for {awaited}; got: {string.Join(" | ", frames.Select(Describe))}");
             }
             if (message is null) throw new Xunit.Sdk.XunitException($"connection closed while waiting for {awaited}; got: {string.Join(" | ", frames.Select(Describe))}");
             frames.Add(message);
