@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Client.Tests.Integration;
 
@@ -6,7 +7,6 @@ namespace PresenceD.Client.Tests.Integration;
 internal sealed class ClientEventLog
 {
     private readonly ConcurrentQueue<EventArgs> _events = new();
-    private readonly SemaphoreSlim _arrived = new(0);
 
     public ClientEventLog(PresenceClient client)
     {
@@ -22,24 +22,11 @@ internal sealed class ClientEventLog
     public IEnumerable<T> OfType<T>() => All.OfType<T>();
 
     /// <summary>Waits (at most <paramref name="seconds"/>) for an event of type T matching <paramref name="match"/>.</summary>
-    public async Task<T> WaitForAsync<T>(Func<T, bool> match, double seconds = 15) where T : EventArgs
-    {
-        DateTime end = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            T? found = OfType<T>().FirstOrDefault(match);
-            if (found is not null) return found;
-            TimeSpan left = end - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero) throw new TimeoutException($"no {typeof(T).Name} matched; events: {string.Join(", ", All.Select(Describe))}");
-            await _arrived.WaitAsync(left < TimeSpan.FromMilliseconds(200) ? left : TimeSpan.FromMilliseconds(200));
-        }
-    }
+    public Task<T> WaitForAsync<T>(Func<T, bool> match, double seconds = 15) where T : EventArgs =>
+        Eventually.ValueAsync(() => OfType<T>().FirstOrDefault(match), $"a matching {typeof(T).Name}", TimeSpan.FromSeconds(seconds),
+            () => "events: " + string.Join(", ", All.Select(Describe)));
 
-    private void Add(EventArgs e)
-    {
-        _events.Enqueue(e);
-        _arrived.Release();
-    }
+    private void Add(EventArgs e) => _events.Enqueue(e);
 
     private static string Describe(EventArgs e) => e switch
     {

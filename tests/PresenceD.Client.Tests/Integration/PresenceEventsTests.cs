@@ -6,9 +6,9 @@ namespace PresenceD.Client.Tests.Integration;
 
 public sealed class PresenceEventsTests : IAsyncLifetime
 {
-    private PresencedDaemon _daemon = null!;
+    private DaemonProcess _daemon = null!;
 
-    public async Task InitializeAsync() => _daemon = await PresencedDaemon.StartAsync();
+    public async Task InitializeAsync() => _daemon = await DaemonProcess.StartAsync();
 
     public async Task DisposeAsync() => await _daemon.DisposeAsync();
 
@@ -85,7 +85,7 @@ public sealed class PresenceEventsTests : IAsyncLifetime
     [Fact]
     public async Task Connecting_to_a_closed_port_fails_with_a_connection_error()
     {
-        var client = new PresenceClient(new PresenceClientOptions { Credential = "x", Port = PresencedDaemon.FreePort() });
+        var client = new PresenceClient(new PresenceClientOptions { Credential = "x", Port = Ports.Free() });
         await Assert.ThrowsAsync<PresenceConnectionException>(() => client.ConnectAsync());
         Assert.Equal(ConnectionState.Disconnected, client.State);
         await client.CloseAsync();

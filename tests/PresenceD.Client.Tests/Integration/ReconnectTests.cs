@@ -7,7 +7,7 @@ namespace PresenceD.Client.Tests.Integration;
 
 public sealed class ReconnectTests
 {
-    private static PresenceClientOptions Options(PresencedDaemon daemon, string user, double initialBackoffMs = 50) => new PresenceClientOptions
+    private static PresenceClientOptions Options(DaemonProcess daemon, string user, double initialBackoffMs = 50) => new PresenceClientOptions
     {
         Credential = user,
         RequestTimeout = TimeSpan.FromSeconds(5),
@@ -17,7 +17,7 @@ public sealed class ReconnectTests
     [Fact]
     public async Task After_the_server_restarts_the_client_reconnects_and_rejoins_its_rooms()
     {
-        await using PresencedDaemon daemon = await PresencedDaemon.StartAsync("--history-rooms", "h*");
+        await using DaemonProcess daemon = await DaemonProcess.StartAsync("--history-rooms", "h*");
         await using var client = new PresenceClient(Options(daemon, "alice"));
         var log = new ClientEventLog(client);
         await client.ConnectAsync();
@@ -50,7 +50,7 @@ public sealed class ReconnectTests
     [Fact]
     public async Task A_lost_connection_rejoins_with_since_and_recovers_the_missed_messages()
     {
-        await using PresencedDaemon daemon = await PresencedDaemon.StartAsync("--history-rooms", "h*");
+        await using DaemonProcess daemon = await DaemonProcess.StartAsync("--history-rooms", "h*");
         // A one-second back-off leaves time to publish while alice is away.
         await using var alice = new PresenceClient(Options(daemon, "alice", initialBackoffMs: 1000));
         var log = new ClientEventLog(alice);
@@ -77,7 +77,7 @@ public sealed class ReconnectTests
     [Fact]
     public async Task A_draining_server_sends_goaway_shutdown_and_the_client_comes_back_when_it_returns()
     {
-        await using PresencedDaemon daemon = await PresencedDaemon.StartAsync("--drain-timeout", "2s");
+        await using DaemonProcess daemon = await DaemonProcess.StartAsync("--drain-timeout", "2s");
         await using var client = new PresenceClient(Options(daemon, "carol"));
         var log = new ClientEventLog(client);
         await client.ConnectAsync();

@@ -1,5 +1,6 @@
 using PresenceD.Cluster.Tests.Support;
 using PresenceD.Protocol.Messages;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Cluster.Tests.Backplane;
 
@@ -16,11 +17,13 @@ public sealed class ClusterHistoryTests
         await bob.JoinAsync("h-chat");
         JoinedMessage first;
         ulong lastSeen;
+        string aliceConn;
         await using (TestClient alice = await cluster[0].HelloAsync("alice"))
         {
+            aliceConn = alice.Conn;
             first = await alice.JoinAsync("h-chat");
             Assert.Equal(0ul, first.Offset);
-            await bob.DrainAsync(TimeSpan.FromMilliseconds(200));
+            await bob.ReceiveUntilAsync(Frames.JoinOf(aliceConn), "alice's join at bob");
             for (byte i = 1; i <= 2; i++) Assert.IsType<OkMessage>(await bob.PublishAsync("h-chat", [i]));
             RoomMessage m1 = await alice.ExpectAsync<RoomMessage>();
             RoomMessage m2 = await alice.ExpectAsync<RoomMessage>();
@@ -29,7 +32,7 @@ public sealed class ClusterHistoryTests
             lastSeen = m2.Offset;
         }
         Assert.NotEmpty(first.Epoch);
-        await bob.DrainAsync(TimeSpan.FromMilliseconds(300)); // alice's leave
+        await bob.ReceiveUntilAsync(Frames.LeaveOf(aliceConn), "alice's leave at bob");
         for (byte i = 3; i <= 5; i++) Assert.IsType<OkMessage>(await bob.PublishAsync("h-chat", [i]));
 
         await using TestClient back = await cluster[reconnectTo].HelloAsync("alice");
@@ -46,7 +49,8 @@ public sealed class ClusterHistoryTests
         }
         Assert.Equal(back.Conn, Assert.Single((await bob.ExpectAsync<PresenceDiffMessage>()).Joins).Conn);
         Assert.IsType<OkMessage>(await bob.PublishAsync("h-chat", [6]));
-        List<ServerMessage> after = await back.DrainAsync(TimeSpan.FromMilliseconds(500));
+        // Message 6 live, then a quiet spell in which a duplicate would show.
+        List<ServerMessage> after = [.. await back.ReceiveUntilAsync(m => m is RoomMessage, "message 6, live"), .. await back.DrainAsync(TimeSpan.FromMilliseconds(500))];
         RoomMessage live = Assert.Single(after.OfType<RoomMessage>());
         Assert.Equal((6ul, (byte)6), (live.Offset, live.Payload[0]));
         Assert.Empty((await bob.DrainAsync(TimeSpan.FromMilliseconds(200))).OfType<RoomMessage>()); // never its own messages
@@ -59,7 +63,8 @@ public sealed class ClusterHistoryTests
         await using TestClient bob = await cluster[1].HelloAsync("bob");
         await bob.JoinAsync("h-x");
         for (byte i = 1; i <= 4; i++) Assert.IsType<OkMessage>(await bob.PublishAsync("h-x", [i]));
-        await Task.Delay(200);
+        // Each OK comes when the publish is queued; the offsets exist once Redis ran the appends.
+        await cluster.Redis.WaitForHistoryOffsetAsync("h-x", 4);
         await using TestClient alice = await cluster[0].HelloAsync("alice");
         JoinedMessage plain = await alice.JoinAsync("h-x");
         Assert.Equal(4ul, plain.Offset);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using PresenceD.Cluster.Tests.Support;
 using PresenceD.Protocol.Messages;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Cluster.Tests.Backplane;
 
@@ -12,10 +13,11 @@ public sealed class ClusterMetricsTests
     [Fact]
     public async Task Sweeps_latency_sweep_removals_and_backplane_errors_are_counted()
     {
-        using RedisProcess redis = await RedisProcess.StartAsync();
-        int adminA = Ports.Free();
-        using NodeProcess a = await NodeProcess.StartAsync("nodeA", redis.Endpoint, Settings(adminA));
-        using NodeProcess b = await NodeProcess.StartAsync("nodeB", redis.Endpoint, Settings(Ports.Free()));
+        int[] admin = [Ports.Free(), Ports.Free()];
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(2, perNode: i => new Dictionary<string, string> { ["admin_port"] = admin[i].ToString(CultureInfo.InvariantCulture) });
+        DaemonProcess a = cluster[0];
+        DaemonProcess b = cluster[1];
+        int adminA = admin[0];
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         await using TestClient alice = await a.HelloAsync("alice");
         await using TestClient bob = await b.HelloAsync("bob");
@@ -30,20 +32,20 @@ public sealed class ClusterMetricsTests
 
         // bob's node dies: only node A is left to sweep bob's entry, and it counts the removal.
         await bob.StopPingingAsync();
-        b.Kill9();
+        await b.KillAsync();
         PresenceDiffMessage leave = await alice.ExpectAsync<PresenceDiffMessage>(Wait);
         Assert.Equal(bob.Conn, Assert.Single(leave.Leaves).Conn);
         await WaitForAsync(http, adminA, "presenced_sweep_removed_total", v => v == 1);
 
         // Redis stops answering: calls time out and are counted.
-        redis.Pause();
+        cluster.Redis.Pause();
         try
         {
             await WaitForAsync(http, adminA, "presenced_backplane_errors_total", v => v >= 1);
         }
         finally
         {
-            redis.Resume();
+            cluster.Redis.Resume();
         }
     }
 
@@ -63,26 +65,8 @@ public sealed class ClusterMetricsTests
         {
             cluster.Redis.Resume();
         }
-        string log = await ReadLogAsync(cluster[0].LogPath);
-        Assert.Contains("room held-nowhere: members not read from redis", log);
+        await cluster[0].WaitForLineAsync(Wait, "room held-nowhere: members not read from redis");
     }
-
-    private static async Task<string> ReadLogAsync(string path)
-    {
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        return await reader.ReadToEndAsync();
-    }
-
-    private static Dictionary<string, string> Settings(int adminPort) => new()
-    {
-        ["heartbeat_interval"] = "1s",
-        ["heartbeat_timeout"] = "3s",
-        ["sweep_interval"] = "500ms",
-        ["redis_timeout"] = "500ms",
-        ["timer_tick"] = "50ms",
-        ["admin_port"] = adminPort.ToString(CultureInfo.InvariantCulture),
-    };
 
     private static async Task WaitForAsync(HttpClient http, int port, string sample, Func<double, bool> holds)
     {

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using PresenceD.Cluster.Tests.Support;
 using PresenceD.Protocol.Messages;
+using PresenceD.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace PresenceD.Cluster.Tests.Backplane;
@@ -25,7 +26,8 @@ public sealed class CrossNodeFanoutBenchmark(ITestOutputHelper output)
             output.WriteLine("skipped: set PD_CLUSTER_BENCH=1");
             return;
         }
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(2, new Dictionary<string, string> { ["log_level"] = "warning", ["send_queue_limit"] = "64mb" });
+        // info, not warning: the harness waits for the start line, which is logged at info.
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(2, new Dictionary<string, string> { ["log_level"] = "info", ["send_queue_limit"] = "64mb" });
         await using TestClient publisher = await cluster[0].HelloAsync("pub");
         await publisher.JoinAsync("bench");
         var receivers = new List<TestClient>();
@@ -35,7 +37,8 @@ public sealed class CrossNodeFanoutBenchmark(ITestOutputHelper output)
             await receiver.JoinAsync("bench");
             receivers.Add(receiver);
         }
-        await publisher.DrainAsync(TimeSpan.FromMilliseconds(300));
+        int joins = 0;
+        await publisher.ReceiveUntilAsync(m => m is PresenceDiffMessage && ++joins == subscribers, "the subscribers' joins at the publisher");
 
         var latencies = new long[messages];
         Task<TimeSpan> measured = ReceiveAllAsync(receivers[0], messages, latencies);

@@ -1,6 +1,7 @@
 using PresenceD.Cluster.Tests.Support;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Cluster.Tests.Backplane;
 
@@ -60,8 +61,12 @@ public sealed class CrossNodeTests
         await alice.JoinAsync("room");
         await bob.JoinAsync("room");
         await bob2.JoinAsync("room");
-        Assert.Equal(2, (await alice.DrainAsync(TimeSpan.FromMilliseconds(300))).OfType<PresenceDiffMessage>().Count());
-        Assert.Single((await bob.DrainAsync(TimeSpan.FromMilliseconds(100))).OfType<PresenceDiffMessage>());
+        // The join diffs, then a quiet spell in which another one would show.
+        int diffs = 0;
+        List<ServerMessage> atAlice = await alice.ReceiveUntilAsync(m => m is PresenceDiffMessage && ++diffs == 2, "bob's and bob2's joins at alice");
+        Assert.Equal(2, atAlice.Concat(await alice.DrainAsync(TimeSpan.FromMilliseconds(300))).OfType<PresenceDiffMessage>().Count());
+        List<ServerMessage> atBob = await bob.ReceiveUntilAsync(Frames.JoinOf(bob2.Conn), "bob2's join at bob");
+        Assert.Single(atBob.Concat(await bob.DrainAsync(TimeSpan.FromMilliseconds(100))).OfType<PresenceDiffMessage>());
 
         // Carol's node holds no member of the room: it asks Redis.
         PresenceStateMessage presence = await carol.PresenceAsync("room");
@@ -79,8 +84,11 @@ public sealed class CrossNodeTests
         Assert.Equal(["carol", "bob", "alice"], online.Online);
 
         await carol.SendAsync(ClientFrames.Bye);
-        await Task.Delay(300);
-        OnlineStateMessage after = await bob.OnlineAsync(["carol", "alice"]);
+        await carol.ReadUntilClosedAsync();
+        // Carol's node writes her offline to Redis after the close; bob's node answers from Redis.
+        OnlineStateMessage after = await Eventually.ValueAsync(
+            async () => await bob.OnlineAsync(["carol", "alice"]) is { } online && !online.Online.Contains("carol") ? online : null,
+            "carol to be offline in the answer of bob's node");
         Assert.Equal(["alice"], after.Online);
     }
 

@@ -1,6 +1,7 @@
 using PresenceD.Cluster.Tests.Support;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
+using PresenceD.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace PresenceD.Cluster.Tests.Backplane;
@@ -16,7 +17,7 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
         await using TestClient bob = await cluster[1].HelloAsync("bob");
         await alice.JoinAsync("r");
         await bob.JoinAsync("r");
-        await alice.DrainAsync(TimeSpan.FromMilliseconds(200));
+        await alice.ReceiveUntilAsync(Frames.JoinOf(bob.Conn), "bob's join at alice");
 
         cluster.Redis.Kill();
         ErrorMessage degraded = await PublishUntilDegradedAsync(bob, "r");
@@ -26,17 +27,17 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
         await using TestClient carol = await cluster[0].HelloAsync("carol");
         JoinedMessage carolJoined = await carol.JoinAsync("r");
         Assert.Contains(alice.Conn, carolJoined.Members.Select(m => m.Conn));
-        await alice.DrainAsync(TimeSpan.FromMilliseconds(200));
+        await alice.ReceiveUntilAsync(Frames.JoinOf(carol.Conn), "carol's join at alice");
 
         await cluster.Redis.RestartAsync();
         // Bob's node learns of carol through the resync; its view converges to the true cluster state.
         string expected = new[] { alice.Conn, bob.Conn, carol.Conn }.Order(StringComparer.Ordinal).Aggregate((a, b) => a + "," + b);
-        await Eventually(async () => (await bob.PresenceSkippingAsync("r")).Members.Conns() == expected, TimeSpan.FromSeconds(8), bob);
-        await Eventually(async () => (await alice.PresenceSkippingAsync("r")).Members.Conns() == expected, TimeSpan.FromSeconds(4), alice);
+        await Eventually.TrueAsync(async () => (await bob.PresenceSkippingAsync("r")).Members.Conns() == expected, $"bob's view of r to be {expected}", TimeSpan.FromSeconds(8));
+        await Eventually.TrueAsync(async () => (await alice.PresenceSkippingAsync("r")).Members.Conns() == expected, $"alice's view of r to be {expected}", TimeSpan.FromSeconds(4));
 
         // Cross-node delivery works again.
         Assert.IsType<OkMessage>(await alice.PublishAsync("r", [5]));
-        List<ServerMessage> atBob = await bob.DrainAsync(TimeSpan.FromMilliseconds(500));
+        List<ServerMessage> atBob = await bob.ReceiveUntilAsync(m => m is RoomMessage { Payload: [5] }, "alice's message 5 at bob");
         Assert.Contains(atBob.OfType<RoomMessage>(), m => m.Payload.SequenceEqual(new byte[] { 5 }));
     }
 
@@ -48,13 +49,16 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
         await using TestClient bob = await cluster[1].HelloAsync("bob");
         await alice.JoinAsync("r", will: [9]);
         await bob.JoinAsync("r", will: [8]);
-        await alice.DrainAsync(TimeSpan.FromMilliseconds(200));
+        await alice.ReceiveUntilAsync(Frames.JoinOf(bob.Conn), "bob's join at alice");
 
         cluster.Redis.Pause();
+        // A resync cannot finish while Redis is paused: every "resync done" from here on follows the resume.
+        int[] linesBefore = cluster.Nodes.Select(n => n.Lines.Count).ToArray();
         try
         {
             ErrorMessage degraded = await PublishUntilDegradedAsync(bob, "r");
             Assert.Equal(ErrorCode.Degraded, degraded.Code);
+            // The wait is the test: Redis stays away longer than any presence entry lives.
             await Task.Delay(ClusterFixture.HeartbeatTimeout + TimeSpan.FromSeconds(1));
         }
         finally
@@ -62,50 +66,40 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
             cluster.Redis.Resume();
         }
 
-        // No node may take the pause for a death: no leave, no will, in either direction.
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        foreach (TestClient client in new[] { alice, bob })
+        // Healed: each node, once Redis answers again, rewrites its members and reloads its rooms.
+        await Task.WhenAll(cluster.Nodes.Select((node, i) => node.WaitForLineAsync(TimeSpan.FromSeconds(15), linesBefore[i], "resync done")));
+
+        // No node may take the pause for a death: no leave, no will, in either direction. The quiet spell is the
+        // test: it spans four sweeps after the heal (and everything since the resume is still in the buffers).
+        foreach ((TestClient client, TimeSpan quiet) in new[] { (alice, 4 * ClusterFixture.SweepInterval), (bob, TimeSpan.FromMilliseconds(300)) })
         {
-            List<ServerMessage> frames = await client.DrainAsync(TimeSpan.FromMilliseconds(300));
+            List<ServerMessage> frames = await client.DrainAsync(quiet);
             Assert.DoesNotContain(frames.OfType<PresenceDiffMessage>(), d => d.Leaves.Count > 0);
             Assert.DoesNotContain(frames.OfType<RoomMessage>(), m => m.Payload.Length == 1 && m.Payload[0] is 8 or 9);
         }
         string expected = new[] { alice.Conn, bob.Conn }.Order(StringComparer.Ordinal).Aggregate((a, b) => a + "," + b);
         Assert.Equal(expected, (await bob.PresenceSkippingAsync("r")).Members.Conns());
-        await Eventually(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             ServerMessage? reply = await alice.PublishAsync("r", [1], rid: 77);
             return reply is OkMessage && (await bob.DrainAsync(TimeSpan.FromMilliseconds(300))).OfType<RoomMessage>().Any();
-        }, TimeSpan.FromSeconds(5), null);
+        }, "a publish from alice to reach bob again", TimeSpan.FromSeconds(5));
     }
 
     private async Task<ErrorMessage> PublishUntilDegradedAsync(TestClient client, string room)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
-        for (uint rid = 100; started.Elapsed < TimeSpan.FromSeconds(5); rid++)
+        uint rid = 100;
+        ErrorMessage error = await Eventually.ValueAsync(async () =>
         {
-            ServerMessage? reply = await client.PublishAsync(room, [0], rid);
+            ServerMessage? reply = await client.PublishAsync(room, [0], rid++);
             // Presence is eventually consistent: a diff about a member written just before may still arrive.
             while (reply is PresenceDiffMessage) reply = await client.ReceiveAsync();
-            if (reply is ErrorMessage error)
-            {
-                output.WriteLine($"DEGRADED after {started.ElapsedMilliseconds} ms");
-                return error;
-            }
+            if (reply is ErrorMessage answer) return answer;
             Assert.IsType<OkMessage>(reply);
-            await Task.Delay(50);
-        }
-        throw new Xunit.Sdk.XunitException("publishes were never answered DEGRADED");
-    }
-
-    private static async Task Eventually(Func<Task<bool>> condition, TimeSpan timeout, TestClient? drain)
-    {
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (started.Elapsed > timeout) throw new Xunit.Sdk.XunitException("did not converge in time");
-            if (drain is not null) await drain.DrainAsync(TimeSpan.FromMilliseconds(100));
-            await Task.Delay(200);
-        }
+            return null;
+        }, "a publish to be answered DEGRADED", TimeSpan.FromSeconds(5));
+        output.WriteLine($"DEGRADED after {started.ElapsedMilliseconds} ms");
+        return error;
     }
 }

@@ -1,3 +1,5 @@
+using PresenceD.Tests.Shared;
+
 namespace PresenceD.Cluster.Tests.Support;
 
 /// <summary>A redis-server and N presenced nodes sharing it, with short heartbeat and sweep settings.</summary>
@@ -6,7 +8,10 @@ internal sealed class ClusterFixture : IAsyncDisposable
     public static readonly TimeSpan HeartbeatTimeout = TimeSpan.FromSeconds(3);
     public static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(500);
 
-    private ClusterFixture(RedisProcess redis, List<NodeProcess> nodes)
+    /// <summary>How often the tests' clients ping: well inside <see cref="HeartbeatTimeout"/> (presence expiry follows it).</summary>
+    public static readonly TimeSpan KeepAlive = TimeSpan.FromMilliseconds(700);
+
+    private ClusterFixture(RedisProcess redis, List<DaemonProcess> nodes)
     {
         Redis = redis;
         Nodes = nodes;
@@ -14,11 +19,12 @@ internal sealed class ClusterFixture : IAsyncDisposable
 
     public RedisProcess Redis { get; }
 
-    public List<NodeProcess> Nodes { get; }
+    public List<DaemonProcess> Nodes { get; }
 
-    public NodeProcess this[int index] => Nodes[index];
+    public DaemonProcess this[int index] => Nodes[index];
 
-    public static async Task<ClusterFixture> StartAsync(int nodes, IReadOnlyDictionary<string, string>? extra = null)
+    /// <param name="perNode">Settings of node i on top of the others (e.g. its own admin_port).</param>
+    public static async Task<ClusterFixture> StartAsync(int nodes, IReadOnlyDictionary<string, string>? extra = null, Func<int, IReadOnlyDictionary<string, string>>? perNode = null)
     {
         RedisProcess redis = await RedisProcess.StartAsync();
         var settings = new Dictionary<string, string>
@@ -31,28 +37,53 @@ internal sealed class ClusterFixture : IAsyncDisposable
             ["history_rooms"] = "h-*",
             ["history_size"] = "100",
             ["log_level"] = "debug",
+            ["backplane"] = "redis",
+            ["redis"] = redis.Endpoint,
         };
         foreach ((string key, string value) in extra ?? new Dictionary<string, string>()) settings[key] = value;
-        var started = new List<NodeProcess>();
+        Task<DaemonProcess>[] starting = Enumerable.Range(0, nodes)
+            .Select(i => StartNodeAsync("node" + (char)('A' + i), perNode is null ? settings : new Dictionary<string, string>(settings.Concat(perNode(i)))))
+            .ToArray();
         try
         {
-            Task<NodeProcess>[] starting = Enumerable.Range(0, nodes)
-                .Select(i => NodeProcess.StartAsync("node" + (char)('A' + i), redis.Endpoint, settings)).ToArray();
-            started.AddRange(await Task.WhenAll(starting));
+            List<DaemonProcess> started = [.. await Task.WhenAll(starting)];
+            await Task.WhenAll(started.Select(WaitForBackplaneAsync));
+            return new ClusterFixture(redis, started);
         }
         catch
         {
-            foreach (NodeProcess node in started) node.Dispose();
+            foreach (Task<DaemonProcess> node in starting)
+            {
+                if (node.IsCompletedSuccessfully) await node.Result.DisposeAsync();
+            }
             redis.Dispose();
             throw;
         }
-        return new ClusterFixture(redis, started);
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        foreach (NodeProcess node in Nodes) node.Dispose();
+        foreach (DaemonProcess node in Nodes) await node.DisposeAsync();
         Redis.Dispose();
-        return ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// Waits until the node's backplane is up. A node whose Redis calls timed out (during its warm-up, on a busy
+    /// machine) serves only its own members until it resyncs, and the tests count on one cluster from the start.
+    /// </summary>
+    private static Task WaitForBackplaneAsync(DaemonProcess node) =>
+        Eventually.TrueAsync(() =>
+        {
+            string[] lines = [.. node.Lines];
+            int down = Array.FindLastIndex(lines, l => l.Contains("redis unavailable", StringComparison.Ordinal) || l.Contains("starting degraded", StringComparison.Ordinal));
+            return down < Array.FindLastIndex(lines, l => l.Contains("resync done", StringComparison.Ordinal)) || down < 0;
+        }, $"{node.Name}'s backplane to be up (no \"redis unavailable\" after its last \"resync done\")", TimeSpan.FromSeconds(20), () => "output:\n" + node.Output);
+
+    private static Task<DaemonProcess> StartNodeAsync(string nodeId, Dictionary<string, string> settings) =>
+        DaemonProcess.StartAsync(new DaemonSetup
+        {
+            Name = nodeId,
+            Arguments = [.. settings.Append(new("node_id", nodeId)).SelectMany(s => new[] { "--" + s.Key, s.Value })],
+            KeepLogFile = true,
+        });
 }

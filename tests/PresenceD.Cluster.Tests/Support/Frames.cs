@@ -1,10 +1,15 @@
 using PresenceD.Protocol.Messages;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Cluster.Tests.Support;
 
-/// <summary>Request helpers: send a frame and read its reply.</summary>
+/// <summary>Request helpers: connect to a node, send a frame and read its reply.</summary>
 internal static class Frames
 {
+    /// <summary>HELLO to <paramref name="node"/> with a client that keeps itself alive (see <see cref="ClusterFixture.KeepAlive"/>).</summary>
+    public static Task<TestClient> HelloAsync(this DaemonProcess node, string user) =>
+        TestClient.HelloAsync(node.EndPoint, user, keepAlive: ClusterFixture.KeepAlive, client: "cluster-tests");
+
     public static async Task<JoinedMessage> JoinAsync(this TestClient client, string room, uint rid = 10, byte[]? meta = null, byte[]? will = null, (string Epoch, ulong Offset)? since = null)
     {
         await client.SendAsync(b => ClientFrames.Join(b, rid, room, meta, meta is not null, since?.Epoch, since?.Offset ?? 0, will, will is not null));
@@ -44,6 +49,12 @@ internal static class Frames
         await client.SendAsync(b => ClientFrames.Online(b, rid, users));
         return await client.ExpectAsync<OnlineStateMessage>();
     }
+
+    /// <summary>Matches a PRESENCE_DIFF that has <paramref name="conn"/> among its joins.</summary>
+    public static Func<ServerMessage, bool> JoinOf(string conn) => m => m is PresenceDiffMessage d && d.Joins.Any(j => j.Conn == conn);
+
+    /// <summary>Matches a PRESENCE_DIFF that has <paramref name="conn"/> among its leaves.</summary>
+    public static Func<ServerMessage, bool> LeaveOf(string conn) => m => m is PresenceDiffMessage d && d.Leaves.Any(l => l.Conn == conn);
 
     public static string Conns(this IEnumerable<Member> members) => string.Join(",", members.Select(m => m.Conn).Order(StringComparer.Ordinal));
 }

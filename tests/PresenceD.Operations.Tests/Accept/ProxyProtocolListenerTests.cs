@@ -3,7 +3,7 @@ using PresenceD.Operations.Tests.Support;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
-using PresenceD.Server.Tests.Support;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Operations.Tests.Accept;
 
@@ -14,7 +14,7 @@ public sealed class ProxyProtocolListenerTests
     [Fact]
     public async Task A_v2_header_sent_with_the_first_frame_gives_logs_the_real_client_and_leaves_the_frame_intact()
     {
-        await using InProcessDaemon daemon = InProcessDaemon.Start(o => o.ProxyProtocol = true);
+        await using TestServer daemon = TestServer.StartWithDiagnostics(o => o.ProxyProtocol = true);
         await using TestClient client = await TestClient.ConnectAsync(daemon.EndPoint);
 
         await client.SendRawAsync(Concat(ProxyHeaders.V2(IPEndPoint.Parse("203.0.113.7:41000"), daemon.EndPoint, tlvBytes: 20), Hello("carol")));
@@ -29,10 +29,11 @@ public sealed class ProxyProtocolListenerTests
     [Fact]
     public async Task A_v1_line_split_over_several_writes_is_read_up_to_its_CRLF_only()
     {
-        await using InProcessDaemon daemon = InProcessDaemon.Start(o => o.ProxyProtocol = true);
+        await using TestServer daemon = TestServer.StartWithDiagnostics(o => o.ProxyProtocol = true);
         await using TestClient client = await TestClient.ConnectAsync(daemon.EndPoint);
         byte[] header = ProxyHeaders.V1(IPEndPoint.Parse("[2001:db8::7]:5000"), IPEndPoint.Parse("[2001:db8::1]:7400"));
 
+        // The pauses are the test: they make the server read the line in pieces (no event says a piece was read).
         await client.SendRawAsync(header.AsMemory(0, 10));
         await Task.Delay(50);
         await client.SendRawAsync(header.AsMemory(10, 20));
@@ -48,7 +49,7 @@ public sealed class ProxyProtocolListenerTests
     [Fact]
     public async Task A_v2_local_header_keeps_the_socket_peer()
     {
-        await using InProcessDaemon daemon = InProcessDaemon.Start(o => o.ProxyProtocol = true);
+        await using TestServer daemon = TestServer.StartWithDiagnostics(o => o.ProxyProtocol = true);
         await using TestClient client = await TestClient.ConnectAsync(daemon.EndPoint);
 
         await client.SendRawAsync(Concat(ProxyHeaders.V2Local(), Hello("erin")));
@@ -62,7 +63,7 @@ public sealed class ProxyProtocolListenerTests
     [Fact]
     public async Task A_connection_without_a_header_is_refused_and_counted_as_a_protocol_error()
     {
-        await using InProcessDaemon daemon = InProcessDaemon.Start(o => o.ProxyProtocol = true);
+        await using TestServer daemon = TestServer.StartWithDiagnostics(o => o.ProxyProtocol = true);
         await using TestClient client = await TestClient.ConnectAsync(daemon.EndPoint);
 
         await client.SendRawAsync(Hello("mallory"));
@@ -76,7 +77,7 @@ public sealed class ProxyProtocolListenerTests
     [Fact]
     public async Task A_header_that_never_comes_is_cut_after_hello_timeout()
     {
-        await using InProcessDaemon daemon = InProcessDaemon.Start(o =>
+        await using TestServer daemon = TestServer.StartWithDiagnostics(o =>
         {
             o.ProxyProtocol = true;
             o.HelloTimeout = TimeSpan.FromMilliseconds(300);
@@ -93,7 +94,7 @@ public sealed class ProxyProtocolListenerTests
     [Fact]
     public async Task Max_connections_refusals_name_the_real_client()
     {
-        await using InProcessDaemon daemon = InProcessDaemon.Start(o =>
+        await using TestServer daemon = TestServer.StartWithDiagnostics(o =>
         {
             o.ProxyProtocol = true;
             o.MaxConnections = 1;

@@ -4,7 +4,7 @@ using System.Text;
 using PresenceD.Operations.Tests.Support;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
-using PresenceD.Server.Tests.Support;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Operations.Tests.Diagnostics;
 
@@ -13,7 +13,7 @@ public sealed class AdminServerTests
     [Fact]
     public async Task Metrics_are_served_as_prometheus_text_and_move_with_traffic()
     {
-        await using InProcessDaemon daemon = InProcessDaemon.Start(admin: true);
+        await using TestServer daemon = TestServer.StartWithDiagnostics(admin: true);
         using var http = new HttpClient();
 
         Dictionary<string, double> before = PrometheusText.Parse(await http.GetStringAsync(Url(daemon, "/metrics")));
@@ -45,7 +45,7 @@ public sealed class AdminServerTests
     [Fact]
     public async Task Close_reasons_are_counted_by_name()
     {
-        await using InProcessDaemon daemon = InProcessDaemon.Start(admin: true);
+        await using TestServer daemon = TestServer.StartWithDiagnostics(admin: true);
         using var http = new HttpClient();
         await using (TestClient client = await TestClient.HelloAsync(daemon.EndPoint, "bob"))
         {
@@ -64,7 +64,7 @@ public sealed class AdminServerTests
     [Fact]
     public async Task Healthz_is_200_and_readyz_turns_503_when_the_daemon_drains()
     {
-        await using InProcessDaemon daemon = InProcessDaemon.Start(admin: true);
+        await using TestServer daemon = TestServer.StartWithDiagnostics(admin: true);
         using var http = new HttpClient();
 
         HttpResponseMessage health = await http.GetAsync(Url(daemon, "/healthz"));
@@ -84,7 +84,7 @@ public sealed class AdminServerTests
     [Fact]
     public async Task Unknown_paths_are_404_other_methods_405_and_garbage_400()
     {
-        await using InProcessDaemon daemon = InProcessDaemon.Start(admin: true);
+        await using TestServer daemon = TestServer.StartWithDiagnostics(admin: true);
         using var http = new HttpClient();
 
         HttpResponseMessage missing = await http.GetAsync(Url(daemon, "/nope"));
@@ -111,7 +111,7 @@ public sealed class AdminServerTests
         Assert.Equal(["backplane", "disk"], failing);
     }
 
-    private static Uri Url(InProcessDaemon daemon, string path) => new($"http://127.0.0.1:{daemon.Admin!.EndPoint.Port}{path}");
+    private static Uri Url(TestServer daemon, string path) => new($"http://127.0.0.1:{daemon.Admin!.EndPoint.Port}{path}");
 
     private static async Task<string> RawExchangeAsync(IPEndPoint endpoint, string request)
     {

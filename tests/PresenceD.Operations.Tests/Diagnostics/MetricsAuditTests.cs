@@ -1,6 +1,6 @@
 using PresenceD.Operations.Tests.Support;
+using PresenceD.Tests.Shared;
 using PresenceD.Protocol.Messages;
-using PresenceD.Server.Tests.Support;
 
 namespace PresenceD.Operations.Tests.Diagnostics;
 
@@ -15,7 +15,7 @@ public sealed class MetricsAuditTests
     [Fact]
     public async Task A_workload_moves_every_standalone_metric()
     {
-        await using InProcessDaemon daemon = InProcessDaemon.Start(o => o.SendQueueLimit = 64 * 1024);
+        await using TestServer daemon = TestServer.StartWithDiagnostics(o => o.SendQueueLimit = 64 * 1024);
         await using TestClient alice = await TestClient.HelloAsync(daemon.EndPoint, "alice");
         await using TestClient bob = await TestClient.HelloAsync(daemon.EndPoint, "bob");
         await alice.SendAsync(b => ClientFrames.Join(b, 2, "audit"));
@@ -47,10 +47,10 @@ public sealed class MetricsAuditTests
         {
             await flooder.SendAsync(b => ClientFrames.Publish(b, 0, "flood", payload));
         }
-        await Eventually.TrueAsync(() => daemon.Server.Connections.Counters.Closes(Server.Connections.CloseReason.SlowConsumer) >= 1, Wait, "the slow consumer closed");
+        await Eventually.TrueAsync(() => daemon.Server.Connections.Counters.Closes(Server.Connections.CloseReason.SlowConsumer) >= 1, "the slow consumer closed", Wait);
         await alice.SendAsync(ClientFrames.Bye);
         await alice.ReadUntilClosedAsync(Wait);
-        await Eventually.TrueAsync(() => daemon.Server.Connections.Counters.Closes(Server.Connections.CloseReason.Bye) >= 1, Wait, "alice's BYE counted");
+        await Eventually.TrueAsync(() => daemon.Server.Connections.Counters.Closes(Server.Connections.CloseReason.Bye) >= 1, "alice's BYE counted", Wait);
 
         Dictionary<string, double> samples = PrometheusText.Parse(daemon.Exporter.Scrape());
         foreach (string family in new[]
@@ -74,14 +74,14 @@ public sealed class MetricsAuditTests
     [Fact]
     public async Task A_silent_client_moves_the_heartbeat_timeout_metrics()
     {
-        await using InProcessDaemon daemon = InProcessDaemon.Start(o =>
+        await using TestServer daemon = TestServer.StartWithDiagnostics(o =>
         {
             o.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
             o.HeartbeatTimeout = TimeSpan.FromMilliseconds(300);
         });
         await using TestClient silent = await TestClient.HelloAsync(daemon.EndPoint, "silent");
         Assert.Contains(await silent.ReadUntilClosedAsync(Wait), f => f is GoAwayMessage { Code: Protocol.ErrorCode.Timeout });
-        await Eventually.TrueAsync(() => daemon.Server.Connections.Counters.Closes(Server.Connections.CloseReason.HeartbeatTimeout) >= 1, Wait, "the timeout counted");
+        await Eventually.TrueAsync(() => daemon.Server.Connections.Counters.Closes(Server.Connections.CloseReason.HeartbeatTimeout) >= 1, "the timeout counted", Wait);
 
         Dictionary<string, double> samples = PrometheusText.Parse(daemon.Exporter.Scrape());
         Assert.Equal(1, PrometheusText.Value(samples, "presenced_heartbeat_timeouts_total"));

@@ -1,4 +1,5 @@
 using PresenceD.Operations.Tests.Support;
+using PresenceD.Tests.Shared;
 using PresenceD.Server.Expiry;
 
 namespace PresenceD.Operations.Tests.Diagnostics;
@@ -10,7 +11,7 @@ public sealed class TimerFailureTests
     [Fact]
     public async Task A_timer_callback_that_throws_is_logged_counted_in_metrics_and_the_wheel_keeps_firing()
     {
-        await using InProcessDaemon daemon = InProcessDaemon.Start();
+        await using TestServer daemon = TestServer.StartWithDiagnostics();
         TimerWheel wheel = daemon.Server.Wheel;
         var later = new SignalTimer();
         wheel.Schedule(new ThrowingTimer(), wheel.Clock.NowMs);

@@ -1,7 +1,7 @@
 using PresenceD.Operations.Tests.Support;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
-using PresenceD.Server.Tests.Support;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Operations.Tests.Hosting;
 
@@ -13,7 +13,7 @@ public sealed class DaemonProcessTests
     [Fact]
     public async Task Check_config_prints_the_effective_config_with_sources_and_exits_0()
     {
-        await using DaemonProcess daemon = DaemonProcess.Start(DaemonProcess.Config(7411, "max_connections 5000"), null, "--check-config");
+        await using DaemonProcess daemon = DaemonProcess.Start(DaemonSetup.WithConfig(7411, "max_connections 5000") with { Arguments = ["--check-config"] });
 
         int? exit = await daemon.WaitForExitAsync(Wait);
 
@@ -27,7 +27,7 @@ public sealed class DaemonProcessTests
     [Fact]
     public async Task A_bad_config_exits_1_naming_the_line()
     {
-        await using DaemonProcess daemon = DaemonProcess.Start(DaemonProcess.Config(7412, "", "max_connections lots"), null, "--check-config");
+        await using DaemonProcess daemon = DaemonProcess.Start(DaemonSetup.WithConfig(7412, "", "max_connections lots") with { Arguments = ["--check-config"] });
 
         int? exit = await daemon.WaitForExitAsync(Wait);
 
@@ -38,10 +38,10 @@ public sealed class DaemonProcessTests
     [Fact]
     public async Task Logs_one_start_line_and_one_line_per_close_but_none_per_frame()
     {
-        int port = FreePorts.Next();
-        await using DaemonProcess daemon = DaemonProcess.Start(DaemonProcess.Config(port, "node_id logs-node"));
+        int port = Ports.Free();
+        await using DaemonProcess daemon = DaemonProcess.Start(DaemonSetup.WithConfig(port, "node_id logs-node"));
         string start = await daemon.WaitUntilListeningAsync();
-        await using (TestClient client = await TestClient.HelloAsync(DaemonProcess.Loopback(port), "alice"))
+        await using (TestClient client = await TestClient.HelloAsync(Ports.Loopback(port), "alice"))
         {
             int linesBefore = daemon.Lines.Count;
             for (uint rid = 2; rid < 52; rid++)
@@ -65,11 +65,11 @@ public sealed class DaemonProcessTests
     [Fact]
     public async Task SIGTERM_drains_with_GOAWAY_SHUTDOWN_and_exits_0_within_drain_timeout()
     {
-        int port = FreePorts.Next();
-        await using DaemonProcess daemon = DaemonProcess.Start(DaemonProcess.Config(port, "drain_timeout 3s"));
+        int port = Ports.Free();
+        await using DaemonProcess daemon = DaemonProcess.Start(DaemonSetup.WithConfig(port, "drain_timeout 3s"));
         await daemon.WaitUntilListeningAsync();
-        await using TestClient first = await TestClient.HelloAsync(DaemonProcess.Loopback(port), "u1");
-        await using TestClient second = await TestClient.HelloAsync(DaemonProcess.Loopback(port), "u2");
+        await using TestClient first = await TestClient.HelloAsync(Ports.Loopback(port), "u1");
+        await using TestClient second = await TestClient.HelloAsync(Ports.Loopback(port), "u2");
 
         daemon.Signal("TERM");
         GoAwayMessage firstGoAway = await first.ExpectAsync<GoAwayMessage>();
@@ -89,17 +89,17 @@ public sealed class DaemonProcessTests
     [Fact]
     public async Task SIGHUP_applies_reloadable_keys_keeps_the_others_and_keeps_clients_connected()
     {
-        int port = FreePorts.Next();
-        await using DaemonProcess daemon = DaemonProcess.Start(DaemonProcess.Config(port, "max_connections 10", "name_max 128"));
+        int port = Ports.Free();
+        await using DaemonProcess daemon = DaemonProcess.Start(DaemonSetup.WithConfig(port, "max_connections 10", "name_max 128"));
         await daemon.WaitUntilListeningAsync();
-        await using TestClient connected = await TestClient.HelloAsync(DaemonProcess.Loopback(port), "stays");
+        await using TestClient connected = await TestClient.HelloAsync(Ports.Loopback(port), "stays");
 
         await File.WriteAllTextAsync(daemon.ConfigPath, DaemonProcess.Config(port, "max_connections 1", "name_max 64", "log_level debug"));
         daemon.Signal("HUP");
         string reloaded = await daemon.WaitForLineAsync(Wait, "reloaded:");
         await connected.SendAsync(b => ClientFrames.Ping(b, 7));
         PongMessage pong = await connected.ExpectAsync<PongMessage>();
-        await using TestClient refused = await TestClient.ConnectAsync(DaemonProcess.Loopback(port));
+        await using TestClient refused = await TestClient.ConnectAsync(Ports.Loopback(port));
         GoAwayMessage goAway = await refused.ExpectAsync<GoAwayMessage>();
 
         Assert.EndsWith("reloaded: changed [max_connections, log_level]; kept (restart needed) [name_max]", reloaded);
@@ -113,15 +113,15 @@ public sealed class DaemonProcessTests
     [Fact]
     public async Task A_reload_with_a_broken_file_keeps_every_setting()
     {
-        int port = FreePorts.Next();
-        await using DaemonProcess daemon = DaemonProcess.Start(DaemonProcess.Config(port, "max_connections 1"));
+        int port = Ports.Free();
+        await using DaemonProcess daemon = DaemonProcess.Start(DaemonSetup.WithConfig(port, "max_connections 1"));
         await daemon.WaitUntilListeningAsync();
 
         await File.WriteAllTextAsync(daemon.ConfigPath, DaemonProcess.Config(port, "max_connections none"));
         daemon.Signal("HUP");
         string refused = await daemon.WaitForLineAsync(Wait, "reload refused, settings unchanged:");
-        await using TestClient first = await TestClient.HelloAsync(DaemonProcess.Loopback(port), "one");
-        await using TestClient second = await TestClient.ConnectAsync(DaemonProcess.Loopback(port));
+        await using TestClient first = await TestClient.HelloAsync(Ports.Loopback(port), "one");
+        await using TestClient second = await TestClient.ConnectAsync(Ports.Loopback(port));
 
         Assert.Contains(daemon.ConfigPath + ":4", refused);
         Assert.Equal(ErrorCode.Limit, (await second.ExpectAsync<GoAwayMessage>()).Code);
@@ -130,7 +130,7 @@ public sealed class DaemonProcessTests
     [Fact]
     public async Task Under_systemd_it_notifies_ready_watchdog_and_stopping_and_logs_with_journal_priorities()
     {
-        int port = FreePorts.Next();
+        int port = Ports.Free();
         using NotifySocket systemd = NotifySocket.Bind();
         var environment = new Dictionary<string, string>
         {
@@ -138,10 +138,10 @@ public sealed class DaemonProcessTests
             ["WATCHDOG_USEC"] = "400000",
             ["JOURNAL_STREAM"] = "8:12345",
         };
-        await using DaemonProcess daemon = DaemonProcess.Start(DaemonProcess.Config(port), environment);
+        await using DaemonProcess daemon = DaemonProcess.Start(DaemonSetup.WithConfig(port) with { Environment = environment });
 
         string ready = await systemd.ReceiveAsync(Wait);
-        await using TestClient client = await TestClient.HelloAsync(DaemonProcess.Loopback(port), "watched");
+        await using TestClient client = await TestClient.HelloAsync(Ports.Loopback(port), "watched");
         (string watchdog, _) = await systemd.ReceiveUntilAsync("serving 1 connections", Wait);
         daemon.Signal("TERM");
         (string stopping, _) = await systemd.ReceiveUntilAsync("STOPPING=1", Wait);

@@ -1,7 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Operations.Tests.Support;
 
@@ -12,7 +12,7 @@ namespace PresenceD.Operations.Tests.Support;
 internal sealed class HaproxyProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly LogLines _lines = new();
     private readonly string _statsSocket;
 
     private HaproxyProcess(Process process, string statsSocket)
@@ -21,15 +21,15 @@ internal sealed class HaproxyProcess : IAsyncDisposable
         _statsSocket = statsSocket;
     }
 
-    public string Output => string.Join("\n", _lines);
+    public string Output => _lines.ToString();
 
     public static HaproxyProcess Start(string haproxy, string configPath, string statsSocket)
     {
         var start = new ProcessStartInfo(haproxy, ["-db", "-f", configPath]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         var process = new Process { StartInfo = start };
         var proxy = new HaproxyProcess(process, statsSocket);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) proxy._lines.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) proxy._lines.Enqueue(e.Data); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) proxy._lines.Add(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) proxy._lines.Add(e.Data); };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -69,18 +69,15 @@ internal sealed class HaproxyProcess : IAsyncDisposable
     }
 
     /// <summary>Polls the stats socket until <paramref name="server"/>'s status starts with <paramref name="status"/>.</summary>
-    public async Task WaitForServerAsync(string backend, string server, string status, TimeSpan timeout)
+    public Task WaitForServerAsync(string backend, string server, string status, TimeSpan timeout)
     {
-        var clock = Stopwatch.StartNew();
         Dictionary<string, string> states = [];
-        while (clock.Elapsed < timeout)
+        return Eventually.TrueAsync(async () =>
         {
+            if (_process.HasExited) throw new Xunit.Sdk.XunitException($"haproxy exited with {_process.ExitCode} before showing {backend}/{server} {status}; output:\n{Output}");
             states = await ServerStatesAsync(backend);
-            if (states.TryGetValue(server, out string? current) && current.StartsWith(status, StringComparison.Ordinal)) return;
-            if (_process.HasExited) break;
-            await Task.Delay(50);
-        }
-        throw new Xunit.Sdk.XunitException($"haproxy never showed {backend}/{server} {status}; states: {string.Join(", ", states)}; output:\n{Output}");
+            return states.TryGetValue(server, out string? current) && current.StartsWith(status, StringComparison.Ordinal);
+        }, $"haproxy to show {backend}/{server} {status}", timeout, () => $"states: {string.Join(", ", states)}; output:\n{Output}");
     }
 
     public async ValueTask DisposeAsync()

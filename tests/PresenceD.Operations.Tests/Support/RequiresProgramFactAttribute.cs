@@ -1,3 +1,5 @@
+using PresenceD.Tests.Shared;
+
 namespace PresenceD.Operations.Tests.Support;
 
 /// <summary>A fact that is skipped, saying why, when a system program it drives is not installed (test.sh installs them).</summary>

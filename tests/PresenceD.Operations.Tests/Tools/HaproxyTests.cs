@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using PresenceD.Operations.Tests.Support;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
-using PresenceD.Server.Tests.Support;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Operations.Tests.Tools;
 
@@ -38,9 +38,9 @@ public sealed class HaproxyTests
     [RequiresProgramFact("haproxy")]
     public async Task Clients_reconnecting_after_a_node_dies_land_on_the_survivor_and_haproxy_marks_it_down()
     {
-        int front = FreePorts.Next(), portA = FreePorts.Next(), adminA = FreePorts.Next(), portB = FreePorts.Next(), adminB = FreePorts.Next();
-        await using DaemonProcess nodeA = DaemonProcess.Start(DaemonProcess.Config(portA, "proxy_protocol on", $"admin_port {adminA}", "node_id node-a"));
-        await using DaemonProcess nodeB = DaemonProcess.Start(DaemonProcess.Config(portB, "proxy_protocol on", $"admin_port {adminB}", "node_id node-b"));
+        int front = Ports.Free(), portA = Ports.Free(), adminA = Ports.Free(), portB = Ports.Free(), adminB = Ports.Free();
+        await using DaemonProcess nodeA = DaemonProcess.Start(DaemonSetup.WithConfig(portA, "proxy_protocol on", $"admin_port {adminA}", "node_id node-a"));
+        await using DaemonProcess nodeB = DaemonProcess.Start(DaemonSetup.WithConfig(portB, "proxy_protocol on", $"admin_port {adminB}", "node_id node-b"));
         string directory = nodeA.Directory;
         string statsSocket = Path.Combine(directory, "haproxy.sock");
         string config = await File.ReadAllTextAsync(ExamplePath);
@@ -56,7 +56,7 @@ public sealed class HaproxyTests
         await using HaproxyProcess haproxy = HaproxyProcess.Start(ChildProcess.Find("haproxy")!, configPath, statsSocket);
         await haproxy.WaitForServerAsync(Backend, "node1", "UP", Wait);
         await haproxy.WaitForServerAsync(Backend, "node2", "UP", Wait);
-        IPEndPoint entry = DaemonProcess.Loopback(front);
+        IPEndPoint entry = Ports.Loopback(front);
 
         var clients = new List<TestClient>();
         for (int i = 0; i < 4; i++) clients.Add(await TestClient.HelloAsync(entry, "user" + i));

@@ -1,4 +1,5 @@
 using PresenceD.Operations.Tests.Support;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Operations.Tests.Tools;
 

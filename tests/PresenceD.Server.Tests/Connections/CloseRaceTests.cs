@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
-using PresenceD.Server.Tests.Support;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Server.Tests.Connections;
 
@@ -31,7 +31,7 @@ public sealed class CloseRaceTests
         })).ToList();
         // The flood is under way on every connection before the close starts.
         long framesBefore = server.Server.Connections.Counters.FramesReceived;
-        await Eventually.TrueAsync(() => server.Server.Connections.Counters.FramesReceived > framesBefore + 16 * 2_000, Wait, "16 ping floods reach the server");
+        await Eventually.TrueAsync(() => server.Server.Connections.Counters.FramesReceived > framesBefore + 16 * 2_000, "16 ping floods reach the server", Wait);
 
         Task drain = server.Server.DrainAsync(TimeSpan.FromSeconds(5));
         foreach (TestClient client in clients)
@@ -57,7 +57,7 @@ public sealed class CloseRaceTests
         // Far more PONG bytes than loopback socket buffers hold while the client does not read: the server's
         // sends hit a full buffer and finish asynchronously, then go back to synchronous sends.
         await client.SendRawAsync(Pings(Count, firstRid: 2));
-        await Eventually.TrueAsync(() => server.Server.Connections.Counters.FramesReceived >= Count, Wait, "every PING read by the server");
+        await Eventually.TrueAsync(() => server.Server.Connections.Counters.FramesReceived >= Count, "every PING read by the server", Wait);
         for (uint rid = 2; rid < Count + 2; rid++)
         {
             PongMessage pong = await client.ExpectAsync<PongMessage>(Wait);

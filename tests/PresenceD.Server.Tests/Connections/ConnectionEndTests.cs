@@ -1,11 +1,14 @@
 using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
-using PresenceD.Server.Tests.Support;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Server.Tests.Connections;
 
 public sealed class ConnectionEndTests : IAsyncLifetime
 {
+    /// <summary>Well inside the 600 ms heartbeat timeout: the watcher stays connected while it waits.</summary>
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromMilliseconds(100);
+
     private TestServer _server = null!;
 
     public Task InitializeAsync()
@@ -23,7 +26,7 @@ public sealed class ConnectionEndTests : IAsyncLifetime
 
     private async Task<(TestClient Watcher, TestClient Leaver)> PairAsync(string room, byte[]? will)
     {
-        TestClient watcher = await _server.HelloAsync("watcher");
+        TestClient watcher = await _server.HelloAsync("watcher", KeepAlive);
         TestClient leaver = await _server.HelloAsync("leaver");
         await watcher.SendAsync(f => ClientFrames.Join(f, 1, room));
         await watcher.ExpectAsync<JoinedMessage>();
@@ -33,25 +36,9 @@ public sealed class ConnectionEndTests : IAsyncLifetime
         return (watcher, leaver);
     }
 
-    /// <summary>Keeps the watcher alive with pings while it waits for frames that are not PONG.</summary>
-    private static async Task<ServerMessage> NextNonPongAsync(TestClient client)
-    {
-        while (true)
-        {
-            await client.SendAsync(f => ClientFrames.Ping(f, 0));
-            ServerMessage? message = await client.ReceiveAsync();
-            if (message is not PongMessage) return message ?? throw new Xunit.Sdk.XunitException("watcher was closed");
-            await Task.Delay(50);
-        }
-    }
-
-    /// <summary>The next frame that is not a keep-alive PONG (rid 0), which must be a <typeparamref name="T"/>.</summary>
-    private static async Task<T> NextAsync<T>(TestClient client) where T : ServerMessage
-    {
-        ServerMessage? next;
-        do next = await client.ReceiveAsync(); while (next is PongMessage { Rid: 0 });
-        return Assert.IsType<T>(next);
-    }
+    /// <summary>The watcher's next frame (its keep-alive PONGs are hidden), which must not be the close.</summary>
+    private static async Task<ServerMessage> NextNonPongAsync(TestClient client) =>
+        await client.ReceiveAsync() ?? throw new Xunit.Sdk.XunitException("watcher was closed");
 
     [Fact]
     public async Task Silent_connection_times_out_its_will_then_one_leave_diff_reach_the_room()
@@ -76,6 +63,7 @@ public sealed class ConnectionEndTests : IAsyncLifetime
         await using TestClient client = await _server.HelloAsync("pinger");
         for (int i = 0; i < 12; i++)
         {
+            // The delay is the test: 12 gaps of 100 ms between pings span twice the 600 ms heartbeat timeout.
             await Task.Delay(100);
             await client.SendAsync(f => ClientFrames.Ping(f, 1));
             ServerMessage? pong = await client.ReceiveAsync();
@@ -93,7 +81,7 @@ public sealed class ConnectionEndTests : IAsyncLifetime
             Assert.Equal([7], Assert.IsType<RoomMessage>(await NextNonPongAsync(watcher)).Payload);
             Assert.Single(Assert.IsType<PresenceDiffMessage>(await NextNonPongAsync(watcher)).Leaves);
             await watcher.SendAsync(f => ClientFrames.Count(f, 5, "broken"));
-            Assert.Equal(1, (await NextAsync<CountStateMessage>(watcher)).Connections);
+            Assert.Equal(1, (await watcher.ExpectAsync<CountStateMessage>()).Connections);
         }
     }
 
@@ -121,11 +109,15 @@ public sealed class ConnectionEndTests : IAsyncLifetime
             await leaver.ExpectAsync<OkMessage>();
             Assert.IsType<PresenceDiffMessage>(await NextNonPongAsync(watcher));
             leaver.Abort();
-            await Task.Delay(200);
+            // The server ended the leaver's session once its user is offline; a will would have been queued to the
+            // watcher before that (so before the ONLINE answer that shows it, which must come first).
+            await Eventually.TrueAsync(async () =>
+            {
+                await watcher.SendAsync(f => ClientFrames.Online(f, 78, ["leaver"]));
+                return (await watcher.ExpectAsync<OnlineStateMessage>()).Online.Count == 0;
+            }, "the aborted leaver to go offline", TimeSpan.FromSeconds(5));
             await watcher.SendAsync(f => ClientFrames.Ping(f, 77));
-            ServerMessage? next;
-            do next = await watcher.ReceiveAsync(); while (next is PongMessage { Rid: 0 });
-            Assert.Equal(77u, Assert.IsType<PongMessage>(next).Rid); // no will arrived before the pong
+            Assert.Equal(77u, (await watcher.ExpectAsync<PongMessage>()).Rid); // no will arrived before the pong
         }
     }
 

@@ -1,5 +1,5 @@
 using PresenceD.Protocol.Messages;
-using PresenceD.Server.Tests.Support;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Server.Tests.Connections;
 

@@ -1,6 +1,6 @@
 using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
-using PresenceD.Server.Tests.Support;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Server.Tests.Connections;
 
@@ -22,13 +22,11 @@ public sealed class ServerFullTests
 
         await b.SendAsync(ClientFrames.Bye);
         await b.ReadUntilClosedAsync();
-        for (int attempt = 0; ; attempt++)
+        await Eventually.TrueAsync(async () =>
         {
             await using TestClient d = await server.ConnectAsync();
             await d.SendAsync(f => ClientFrames.Hello(f, 1, "d", null));
-            if (await d.ReceiveAsync() is WelcomeMessage) break; // the place b left is free again
-            Assert.True(attempt < 50, "the freed place never came back");
-            await Task.Delay(20);
-        }
+            return await d.ReceiveAsync() is WelcomeMessage;
+        }, "the place b left to be free again (a HELLO answered WELCOME)", TimeSpan.FromSeconds(5));
     }
 }

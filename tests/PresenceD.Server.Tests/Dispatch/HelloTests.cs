@@ -1,6 +1,6 @@
 using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
-using PresenceD.Server.Tests.Support;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Server.Tests.Dispatch;
 

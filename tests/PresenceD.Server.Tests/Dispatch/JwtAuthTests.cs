@@ -4,7 +4,7 @@ using System.Text.Json;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
 using PresenceD.Server.Configuration;
-using PresenceD.Server.Tests.Support;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Server.Tests.Dispatch;
 

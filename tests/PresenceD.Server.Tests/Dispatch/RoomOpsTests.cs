@@ -1,6 +1,6 @@
 using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
-using PresenceD.Server.Tests.Support;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Server.Tests.Dispatch;
 
@@ -204,12 +204,10 @@ public sealed class RoomOpsTests : IAsyncLifetime
         Assert.Equal(ErrorCode.BadRequest, (await a.ExpectAsync<ErrorMessage>()).Code);
 
         await b.DisposeAsync();
-        for (int attempt = 0; attempt < 100; attempt++)
+        await Eventually.TrueAsync(async () =>
         {
             await a.SendAsync(f => ClientFrames.Online(f, 3, ["friend-b"]));
-            if ((await a.ExpectAsync<OnlineStateMessage>()).Online.Count == 0) return;
-            await Task.Delay(20);
-        }
-        Assert.Fail("friend-b stayed online after its only connection closed");
+            return (await a.ExpectAsync<OnlineStateMessage>()).Online.Count == 0;
+        }, "friend-b to go offline once its only connection closed", TimeSpan.FromSeconds(5));
     }
 }

@@ -7,9 +7,9 @@ namespace PresenceD.Tools.Tests.Cli;
 /// <summary>presence-cli's commands end to end against the real daemon.</summary>
 public sealed class CliTests : IAsyncLifetime
 {
-    private PresencedDaemon _daemon = null!;
+    private DaemonProcess _daemon = null!;
 
-    public async Task InitializeAsync() => _daemon = await PresencedDaemon.StartAsync();
+    public async Task InitializeAsync() => _daemon = await DaemonProcess.StartAsync();
 
     public async Task DisposeAsync() => await _daemon.DisposeAsync();
 
@@ -41,7 +41,7 @@ public sealed class CliTests : IAsyncLifetime
     {
         var tailOutput = new StringWriter();
         Task<int> tail = CliApp.RunAsync(["tail", "news", "--count", "2", "--for", "20", "--json", "--token", "watcher", "--server", _daemon.Address], tailOutput, new StringWriter());
-        await WaitUntilAsync(() => tailOutput.ToString().Contains("\"joined\"", StringComparison.Ordinal));
+        await Eventually.TrueAsync(() => tailOutput.ToString().Contains("\"joined\"", StringComparison.Ordinal), "tail to print its JOINED");
 
         var (code, output, _) = await RunAsync("publish", "news", "extra extra", "--count", "2", "--token", "editor");
 
@@ -63,7 +63,7 @@ public sealed class CliTests : IAsyncLifetime
         var tailOutput = new StringWriter();
         using var stop = new CancellationTokenSource();
         Task<int> tail = CliApp.RunAsync(["tail", "ops-room", "--token", "sam", "--server", _daemon.Address], tailOutput, new StringWriter(), stop.Token);
-        await WaitUntilAsync(() => tailOutput.ToString().Contains("joined ops-room", StringComparison.Ordinal));
+        await Eventually.TrueAsync(() => tailOutput.ToString().Contains("joined ops-room", StringComparison.Ordinal), "tail to print that it joined ops-room");
 
         var (presenceCode, presence, _) = await RunAsync("presence", "ops-room", "--json");
         var (countCode, count, _) = await RunAsync("count", "ops-room");
@@ -87,7 +87,7 @@ public sealed class CliTests : IAsyncLifetime
     public async Task An_unreachable_server_is_a_clear_error_with_exit_code_2()
     {
         var error = new StringWriter();
-        int code = await CliApp.RunAsync(["count", "x", "--server", $"127.0.0.1:{PresencedDaemon.FreePort()}"], new StringWriter(), error);
+        int code = await CliApp.RunAsync(["count", "x", "--server", $"127.0.0.1:{Ports.Free()}"], new StringWriter(), error);
 
         Assert.Equal(ExitCodes.Unreachable, code);
         Assert.Contains("cannot connect", error.ToString());
@@ -110,15 +110,5 @@ public sealed class CliTests : IAsyncLifetime
         var error = new StringWriter();
         Assert.Equal(ExitCodes.Usage, await CliApp.RunAsync(["hello", "--server", "nohost:notaport"], new StringWriter(), error));
         Assert.Contains("not host:port", error.ToString());
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> done)
-    {
-        DateTime end = DateTime.UtcNow.AddSeconds(15);
-        while (!done())
-        {
-            if (DateTime.UtcNow > end) throw new TimeoutException("condition not met in 15 s");
-            await Task.Delay(20);
-        }
     }
 }

@@ -7,9 +7,9 @@ namespace PresenceD.Tools.Tests.Load;
 /// <summary>A short run of every scenario against the real daemon, checked through the --json result.</summary>
 public sealed class LoadRunTests : IAsyncLifetime
 {
-    private PresencedDaemon _daemon = null!;
+    private DaemonProcess _daemon = null!;
 
-    public async Task InitializeAsync() => _daemon = await PresencedDaemon.StartAsync();
+    public async Task InitializeAsync() => _daemon = await DaemonProcess.StartAsync();
 
     public async Task DisposeAsync() => await _daemon.DisposeAsync();
 
@@ -17,7 +17,7 @@ public sealed class LoadRunTests : IAsyncLifetime
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        string[] common = ["--server", _daemon.Address, "--json", "--no-progress", "--warmup", "0s", "--server-pid", _daemon.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        string[] common = ["--server", _daemon.Address, "--json", "--no-progress", "--warmup", "0s", "--server-pid", _daemon.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)];
         int code = await LoadApp.RunAsync([.. args, .. common], output, error, interactive: false);
         string text = output.ToString();
         JsonElement result = text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
@@ -86,7 +86,7 @@ public sealed class LoadRunTests : IAsyncLifetime
     public async Task An_unreachable_server_exits_with_2()
     {
         var error = new StringWriter();
-        int code = await LoadApp.RunAsync(["fanout", "--server", $"127.0.0.1:{PresencedDaemon.FreePort()}", "--no-progress"], new StringWriter(), error, interactive: false);
+        int code = await LoadApp.RunAsync(["fanout", "--server", $"127.0.0.1:{Ports.Free()}", "--no-progress"], new StringWriter(), error, interactive: false);
 
         Assert.Equal(2, code);
         Assert.Contains("cannot connect", error.ToString());

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace PresenceD.Operations.Tests.Support;
+namespace PresenceD.Tests.Shared;
 
 /// <summary>Runs a tool to completion with a time bound and returns its exit code and output.</summary>
 internal static class ChildProcess
