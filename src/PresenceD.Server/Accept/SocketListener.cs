@@ -31,9 +31,18 @@ internal sealed class SocketListener : IDisposable
         _server = server;
         _proxyProtocol = server.Options.ProxyProtocol;
         _listen = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listen.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listen.Bind(endpoint);
-        _listen.Listen(4096);
+        try
+        {
+            // No ReuseAddress: on Linux .NET maps it to SO_REUSEPORT too, and two daemons would then share the port
+            // and split its clients. .NET already sets SO_REUSEADDR, which is what a restart next to TIME_WAIT needs.
+            _listen.Bind(endpoint);
+            _listen.Listen(4096);
+        }
+        catch
+        {
+            _listen.Dispose();
+            throw;
+        }
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listen.LocalEndPoint!;
