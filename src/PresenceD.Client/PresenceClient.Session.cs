@@ -107,7 +107,7 @@ public sealed partial class PresenceClient : IFrameHandler
         string why = goAway is not null ? $"server sent GOAWAY {goAway.Code}: {goAway.Text}"
             : error is not null ? $"connection lost: {error.Message}"
             : "the server closed the connection";
-        var reason = new PresenceConnectionException(why, goAway?.Code ?? ErrorCode.None, error);
+        var reason = new PresenceConnectionException(why, goAway?.Code ?? ErrorCode.None, goAway?.Text ?? "", error);
         _requests.FailAll(reason);
         bool reconnect;
         lock (_stateLock)
@@ -230,7 +230,7 @@ public sealed partial class PresenceClient : IFrameHandler
                 GoAwayMessage? goAway = _goAway;
                 if (goAway is not null && StopsReconnecting(goAway.Code))
                 {
-                    SetState(ConnectionState.Disconnected, new PresenceConnectionException($"server sent GOAWAY {goAway.Code}: {goAway.Text}", goAway.Code));
+                    SetState(ConnectionState.Disconnected, new PresenceConnectionException($"server sent GOAWAY {goAway.Code}: {goAway.Text}", goAway.Code, goAway.Text));
                     return;
                 }
                 serverMinimum = TimeSpan.FromMilliseconds(Math.Max(0, goAway?.ReconnectMs ?? 0));
