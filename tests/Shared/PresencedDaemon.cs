@@ -42,6 +42,9 @@ internal sealed class PresencedDaemon : IAsyncDisposable
         return daemon;
     }
 
+    /// <summary>A daemon with a port reserved but not started yet (<see cref="LaunchAsync"/> starts it), for clients that come first.</summary>
+    public static PresencedDaemon Unstarted(params string[] extraArgs) => new(FreePort(), extraArgs);
+
     /// <summary>Kills the process at once (no drain, no GOAWAY): what clients see when a server crashes.</summary>
     public async Task StopAsync()
     {
@@ -104,7 +107,8 @@ internal sealed class PresencedDaemon : IAsyncDisposable
         return port;
     }
 
-    private async Task LaunchAsync()
+    /// <summary>Starts the process and returns once its port accepts connections.</summary>
+    public async Task LaunchAsync()
     {
         var start = new ProcessStartInfo(ExecutablePath())
         {

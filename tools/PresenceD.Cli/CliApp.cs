@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text;
 using PresenceD.Client;
-using PresenceD.Protocol.Messages;
 
 namespace PresenceD.Cli;
 

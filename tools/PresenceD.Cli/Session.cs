@@ -1,5 +1,4 @@
 using PresenceD.Client;
-using PresenceD.Protocol;
 
 namespace PresenceD.Cli;
 
