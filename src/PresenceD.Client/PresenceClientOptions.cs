@@ -68,7 +68,7 @@ public sealed class PresenceClientOptions
     public SynchronizationContext? SynchronizationContext { get; set; }
 
     /// <summary>
-    /// Most events waiting to be raised (default 10,000), in every dispatch mode. When one more arrives, the oldest
+    /// Most events waiting to be raised (default 10,000; at least 1), in every dispatch mode. When one more arrives, the oldest
     /// waiting event is dropped and counted in <see cref="PresenceClient.DroppedEvents"/>: after a pause (a Unity app
     /// in the background) the newest events are raised. The presence models (<see cref="PresenceClient.GetPresence"/>)
     /// are kept up to date whether or not events are dropped, so an application that sees drops re-reads them.
