@@ -29,14 +29,15 @@ public sealed class TailGoAwayTests : IAsyncLifetime
     [Fact]
     public async Task Tail_prints_the_GOAWAY_on_stderr_and_exits_3_when_the_token_expires()
     {
-        string token = Token(new { sub = "watcher", exp = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 2, rooms = new[] { "news" } });
+        // exp has one-second resolution: the token lives 3 to 4 s, time enough to connect and join on a loaded machine.
+        string token = Token(new { sub = "watcher", exp = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 4, rooms = new[] { "news" } });
         var output = new StringWriter();
         var error = new StringWriter();
 
         int code = await CliApp.RunAsync(["tail", "news", "--token", token, "--server", _daemon.Address], output, error)
             .WaitAsync(TimeSpan.FromSeconds(30));
 
-        Assert.Contains("joined news", output.ToString());
+        Assert.True(output.ToString().Contains("joined news", StringComparison.Ordinal), $"exit {code}; stdout: {output}; stderr: {error}");
         Assert.True(code == ExitCodes.Refused, $"exit {code}; stderr: {error}");
         Assert.Equal("presence-cli: server closed the connection: GOAWAY AUTH (3): token expired", error.ToString().Trim());
     }
