@@ -70,6 +70,7 @@ public sealed class ConnectOptionsTests
         await using PresencedDaemon daemon = await PresencedDaemon.StartAsync();
         PresenceClientOptions options = Options(daemon, "waiter");
         options.WaitForConnection = true;
+        options.RequestTimeout = TimeSpan.FromSeconds(30); // the waiting requests' bound covers the daemon's restart
         await using var client = new PresenceClient(options);
         var log = new ClientEventLog(client);
         await client.ConnectAsync();

@@ -19,7 +19,7 @@ public sealed class ManualDispatchTests : IAsyncLifetime
         const int Bound = 10_000;
         const int Sent = Bound + 500;
         await using var unity = new PresenceClient(new PresenceClientOptions { Credential = "unity", EventDispatch = EventDispatchMode.Manual }.WithServer(_daemon.Address));
-        await using var publisher = new PresenceClient(new PresenceClientOptions { Credential = "publisher" }.WithServer(_daemon.Address));
+        await using var publisher = new PresenceClient(new PresenceClientOptions { Credential = "publisher", RequestTimeout = TimeSpan.FromSeconds(30) }.WithServer(_daemon.Address));
         var seen = new List<int>();
         unity.MessageReceived += (_, m) => seen.Add(int.Parse(Encoding.ASCII.GetString(m.Payload), CultureInfo.InvariantCulture));
         await unity.ConnectAsync();
