@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using PresenceD.Protocol.Messages;
 
 namespace PresenceD.Client;
 

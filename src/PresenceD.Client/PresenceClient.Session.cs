@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Collections.Generic;
+using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using PresenceD.Client.Internal;
@@ -8,20 +9,54 @@ using PresenceD.Protocol;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.MessagePack;
 using PresenceD.Protocol.Messages;
+using Wire = PresenceD.Protocol.Messages;
 
 namespace PresenceD.Client;
 
-// The session side: HELLO, the receive loop's frame handling, heartbeats, and reconnects.
+// The session side: the first connect (and its retries), HELLO, the receive loop's frame handling, heartbeats,
+// and reconnects.
 public sealed partial class PresenceClient : IFrameHandler
 {
     private readonly Random _random = new Random();
+
+    /// <summary>
+    /// The first connect: one attempt, or with <see cref="PresenceClientOptions.RetryFirstConnect"/> attempts with the
+    /// back-off until one is welcomed, the server refuses the HELLO, or the caller or <see cref="CloseAsync"/> cancels.
+    /// </summary>
+    private async Task<WelcomeMessage> FirstConnectAsync(CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lifetime.Token);
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await OpenSessionAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (_options.RetryFirstConnect && !stop.IsCancellationRequested && IsWorthRetrying(e))
+            {
+                Wire.GoAwayMessage? goAway = _goAway;
+                TimeSpan serverMinimum = TimeSpan.FromMilliseconds(Math.Max(0, goAway?.ReconnectMs ?? 0));
+                await Task.Delay(_options.Backoff.Delay(attempt, NextRandom(), serverMinimum), stop.Token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Unreachable, timed out, or turned away for a while (GOAWAY LIMIT, SHUTDOWN): worth another try. A refused HELLO is not.</summary>
+    private static bool IsWorthRetrying(Exception e) =>
+        e is TimeoutException || (e is PresenceConnectionException lost && !StopsReconnecting(lost.GoAwayCode));
+
+    private double NextRandom()
+    {
+        lock (_random) return _random.NextDouble();
+    }
 
     private async Task<WelcomeMessage> OpenSessionAsync(CancellationToken cancellationToken)
     {
         ClientConnection connection;
         try
         {
-            connection = await ClientConnection.OpenAsync(_options.Host, _options.Port, _options.ConnectTimeout, this, cancellationToken).ConfigureAwait(false);
+            connection = await ClientConnection.OpenAsync(_options.Host, _options.Port, _options.ConnectTimeout, this, _options.Resolve, cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -29,7 +64,7 @@ public sealed partial class PresenceClient : IFrameHandler
         }
         _goAway = null;
         _connection = connection;
-        uint rid = _requests.Register(MonotonicClock.NowMs + (long)_options.ConnectTimeout.TotalMilliseconds, "HELLO", out Task<ServerMessage> reply);
+        uint rid = _requests.Register(MonotonicClock.NowMs + (long)_options.ConnectTimeout.TotalMilliseconds, "HELLO", out Task<object> reply);
         FrameBuffer output = connection.BeginWrite();
         try
         {
@@ -59,42 +94,47 @@ public sealed partial class PresenceClient : IFrameHandler
             OnMessage(view);
             return;
         }
+        // Replies that reach the application are turned into its types here, once; the rest complete as decoded.
         ServerMessage message = ServerMessageDecoder.Decode(body);
         switch (message)
         {
-            case WelcomeMessage welcome:
-                _welcome = welcome;
+            case Wire.WelcomeMessage welcome:
+                _welcome = WireTypes.Welcome(welcome);
                 var heartbeat = new HeartbeatPolicy(welcome.HeartbeatMs, welcome.TimeoutMs);
                 _heartbeat = heartbeat;
                 _timer.Change(heartbeat.TickInterval, heartbeat.TickInterval);
-                _requests.Complete(welcome.Rid, welcome);
+                _requests.Complete(welcome.Rid, _welcome);
                 break;
-            case JoinedMessage joined:
-                OnJoined(joined);
-                _requests.Complete(joined.Rid, joined);
+            case Wire.JoinedMessage joined:
+                // A JOINED nobody waits for answers a join that was cancelled or timed out: its LEAVE follows.
+                if (!_requests.IsPending(joined.Rid)) break;
+                JoinedMessage result = WireTypes.Joined(joined);
+                OnJoined(result);
+                _requests.Complete(joined.Rid, result);
                 break;
-            case PresenceDiffMessage diff:
-                if (_rooms.TryGetValue(diff.Room, out RoomSubscription? sub)) PostPresence(sub.Presence.ApplyDiff(diff.Joins, diff.Leaves));
+            case Wire.PresenceDiffMessage diff:
+                if (_rooms.TryGetValue(diff.Room, out RoomSubscription? sub))
+                    PostPresence(sub.Presence.ApplyDiff(WireTypes.Members(diff.Joins), WireTypes.Members(diff.Leaves)));
                 break;
-            case GoAwayMessage goAway:
+            case Wire.GoAwayMessage goAway:
                 _goAway = goAway;
                 break;
-            case OkMessage ok:
+            case Wire.OkMessage ok:
                 _requests.Complete(ok.Rid, ok);
                 break;
-            case ErrorMessage error:
+            case Wire.ErrorMessage error:
                 _requests.Complete(error.Rid, error);
                 break;
-            case PresenceStateMessage state:
-                _requests.Complete(state.Rid, state);
+            case Wire.PresenceStateMessage state:
+                _requests.Complete(state.Rid, WireTypes.PresenceState(state));
                 break;
-            case CountStateMessage count:
-                _requests.Complete(count.Rid, count);
+            case Wire.CountStateMessage count:
+                _requests.Complete(count.Rid, WireTypes.CountState(count));
                 break;
-            case OnlineStateMessage online:
+            case Wire.OnlineStateMessage online:
                 _requests.Complete(online.Rid, online);
                 break;
-            case PongMessage pong:
+            case Wire.PongMessage pong:
                 _requests.Complete(pong.Rid, pong);
                 break;
         }
@@ -103,17 +143,18 @@ public sealed partial class PresenceClient : IFrameHandler
     void IFrameHandler.OnClosed(ClientConnection connection, Exception? error)
     {
         if (Interlocked.CompareExchange(ref _connection, null, connection) != connection) return;
-        GoAwayMessage? goAway = _goAway;
-        string why = goAway is not null ? $"server sent GOAWAY {goAway.Code}: {goAway.Text}"
+        Wire.GoAwayMessage? goAway = _goAway;
+        ErrorCode goAwayCode = goAway is null ? ErrorCode.None : WireTypes.Code(goAway.Code);
+        string why = goAway is not null ? $"server sent GOAWAY {goAwayCode}: {goAway.Text}"
             : error is not null ? $"connection lost: {error.Message}"
             : "the server closed the connection";
-        var reason = new PresenceConnectionException(why, goAway?.Code ?? ErrorCode.None, error);
+        var reason = new PresenceConnectionException(why, goAwayCode, goAway?.Text ?? "", error);
         _requests.FailAll(reason);
         bool reconnect;
         lock (_stateLock)
         {
             if (_state != ConnectionState.Connected) return;
-            reconnect = _options.AutoReconnect && !(goAway is not null && StopsReconnecting(goAway.Code));
+            reconnect = _options.AutoReconnect && !StopsReconnecting(goAwayCode);
         }
         if (!reconnect)
         {
@@ -200,11 +241,9 @@ public sealed partial class PresenceClient : IFrameHandler
     {
         for (int attempt = 0; !_lifetime.IsCancellationRequested; attempt++)
         {
-            double random;
-            lock (_random) random = _random.NextDouble();
             try
             {
-                await Task.Delay(_options.Backoff.Delay(attempt, random, serverMinimum), _lifetime.Token).ConfigureAwait(false);
+                await Task.Delay(_options.Backoff.Delay(attempt, NextRandom(), serverMinimum), _lifetime.Token).ConfigureAwait(false);
                 await OpenSessionAsync(_lifetime.Token).ConfigureAwait(false);
                 List<RoomRejoinedEventArgs> rejoined = await RejoinRoomsAsync().ConfigureAwait(false);
                 lock (_stateLock)
@@ -227,10 +266,11 @@ public sealed partial class PresenceClient : IFrameHandler
             catch (Exception)
             {
                 _connection?.Close();
-                GoAwayMessage? goAway = _goAway;
-                if (goAway is not null && StopsReconnecting(goAway.Code))
+                Wire.GoAwayMessage? goAway = _goAway;
+                ErrorCode code = goAway is null ? ErrorCode.None : WireTypes.Code(goAway.Code);
+                if (StopsReconnecting(code))
                 {
-                    SetState(ConnectionState.Disconnected, new PresenceConnectionException($"server sent GOAWAY {goAway.Code}: {goAway.Text}", goAway.Code));
+                    SetState(ConnectionState.Disconnected, new PresenceConnectionException($"server sent GOAWAY {code}: {goAway!.Text}", code, goAway.Text));
                     return;
                 }
                 serverMinimum = TimeSpan.FromMilliseconds(Math.Max(0, goAway?.ReconnectMs ?? 0));
@@ -242,14 +282,25 @@ public sealed partial class PresenceClient : IFrameHandler
     {
         ClientConnection connection = _connection ?? throw new PresenceConnectionException("connection lost while re-joining");
         RoomSubscription[] rooms = _roomList;
+        long deadline = Deadline();
         var joins = new Task<JoinedMessage>[rooms.Length];
-        for (int i = 0; i < rooms.Length; i++) joins[i] = SendJoin(connection, rooms[i], since: true, CancellationToken.None);
+        for (int i = 0; i < rooms.Length; i++)
+        {
+            uint rid = SendJoin(connection, rooms[i], since: true, deadline, out Task<object> reply);
+            joins[i] = AwaitReply<JoinedMessage>(rid, reply, CancellationToken.None);
+        }
         var results = new List<RoomRejoinedEventArgs>(rooms.Length);
         for (int i = 0; i < rooms.Length; i++)
         {
             try
             {
                 JoinedMessage joined = await joins[i].ConfigureAwait(false);
+                if (!_rooms.TryGetValue(rooms[i].Room, out RoomSubscription? current) || !ReferenceEquals(current, rooms[i]))
+                {
+                    // Left (or a failed JoinAsync dropped it) while the re-join was on its way: undo it on the server too.
+                    SendWithoutReply(connection, rooms[i].Room, static (output, r) => ClientFrames.Leave(output, 0, r));
+                    continue;
+                }
                 results.Add(new RoomRejoinedEventArgs(rooms[i].Room, joined.Recovered, joined.Epoch, joined.Offset, null));
             }
             catch (PresenceRequestException e)
@@ -264,14 +315,25 @@ public sealed partial class PresenceClient : IFrameHandler
     private void SetState(ConnectionState state, Exception? reason)
     {
         ConnectionState previous;
+        TaskCompletionSource<bool> changed;
         lock (_stateLock)
         {
             previous = _state;
             if (previous == state || previous == ConnectionState.Closed) return;
             _state = state;
+            changed = _stateChanged;
+            _stateChanged = NewSignal();
         }
+        changed.TrySetResult(true); // wakes the requests waiting for a connection (WaitForConnection)
         _events.Post(new ConnectionStateChangedEventArgs(previous, state, reason));
     }
+
+    private static Exception DescribeConnectFailure(string host, int port, Exception error) => error switch
+    {
+        SocketException socket => new PresenceConnectionException($"cannot connect to {host}:{port}: {socket.Message}", socket),
+        TimeoutException timeout => new PresenceConnectionException(timeout.Message, timeout),
+        _ => error,
+    };
 
     private void Raise(EventArgs args)
     {

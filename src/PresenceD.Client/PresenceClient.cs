@@ -2,13 +2,12 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
-using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using PresenceD.Client.Internal;
-using PresenceD.Protocol;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
+using Wire = PresenceD.Protocol.Messages;
 
 namespace PresenceD.Client;
 
@@ -17,7 +16,8 @@ namespace PresenceD.Client;
 /// timeouts, events for messages and presence, a presence model per joined room, automatic heartbeats, and automatic
 /// reconnects that re-join every room with <c>since</c> so missed messages are replayed when the server still has them.
 /// Thread-safe. Events are raised one at a time in arrival order, never on the socket's receive loop
-/// (see <see cref="EventDispatchMode"/>).
+/// (see <see cref="EventDispatchMode"/>). Requests the server would refuse for their size throw
+/// <see cref="PresenceTooLargeException"/> before anything is sent.
 /// </summary>
 public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
 {
@@ -33,15 +33,27 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     private volatile ClientConnection? _connection;
     private volatile HeartbeatPolicy? _heartbeat;
     private volatile WelcomeMessage? _welcome;
-    private volatile GoAwayMessage? _goAway;
+    private volatile Wire.GoAwayMessage? _goAway;
     private ConnectionState _state = ConnectionState.Disconnected;
+    private TaskCompletionSource<bool> _stateChanged = NewSignal();
     private int _ticking;
 
-    /// <summary>Creates a client; nothing happens until <see cref="ConnectAsync"/>.</summary>
+    /// <summary>
+    /// Creates a client; nothing happens until <see cref="ConnectAsync"/>. With
+    /// <see cref="EventDispatchMode.SynchronizationContext"/> and no <see cref="PresenceClientOptions.SynchronizationContext"/>,
+    /// it captures the current context, and throws <see cref="InvalidOperationException"/> when there is none.
+    /// </summary>
     public PresenceClient(PresenceClientOptions options)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
-        _events = new EventDispatcher(options.EventDispatch, Raise);
+        SynchronizationContext? context = null;
+        if (options.EventDispatch == EventDispatchMode.SynchronizationContext)
+        {
+            context = options.SynchronizationContext ?? SynchronizationContext.Current ?? throw new InvalidOperationException(
+                "EventDispatchMode.SynchronizationContext needs a SynchronizationContext: create the client on the thread that " +
+                "should raise events (Unity's main thread, a UI thread) or set PresenceClientOptions.SynchronizationContext");
+        }
+        _events = new EventDispatcher(options.EventDispatch, options.MaxPendingEvents, context, Raise);
         _timer = new Timer(_ => OnTick(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
@@ -66,21 +78,29 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
         get { lock (_stateLock) return _state; }
     }
 
-    /// <summary>The last WELCOME (user, conn id, node, heartbeat settings); null before the first.</summary>
+    /// <summary>The last WELCOME (user, conn id, node, heartbeat settings, max_frame); null before the first.</summary>
     public WelcomeMessage? Welcome => _welcome;
 
     /// <summary>Rooms the application has joined (and that will be re-joined after a reconnect).</summary>
     public IReadOnlyList<string> JoinedRooms => _roomList.Select(r => r.Room).ToArray();
 
-    /// <summary>Events waiting to be raised (manual dispatch mode).</summary>
+    /// <summary>Events waiting to be raised (at most <see cref="PresenceClientOptions.MaxPendingEvents"/>).</summary>
     public int PendingEvents => _events.Pending;
+
+    /// <summary>
+    /// Events dropped since the client was created, oldest first, because <see cref="PresenceClientOptions.MaxPendingEvents"/>
+    /// were already waiting to be raised. The presence models stay exact; re-read them when this grows.
+    /// </summary>
+    public long DroppedEvents => _events.Dropped;
 
     /// <summary>The presence model of a joined room, or null when the room is not joined.</summary>
     public RoomPresence? GetPresence(string room) => _rooms.TryGetValue(room, out RoomSubscription? sub) ? sub.Presence : null;
 
     /// <summary>
-    /// Connects and says HELLO. Throws <see cref="PresenceConnectionException"/> when the server cannot be reached,
-    /// <see cref="PresenceRequestException"/> when it refuses (AUTH, VERSION, ...), <see cref="TimeoutException"/>.
+    /// Connects and says HELLO; with <see cref="PresenceClientOptions.RetryFirstConnect"/>, keeps trying (with the
+    /// back-off) until welcomed. Throws <see cref="PresenceConnectionException"/> when the server cannot be reached,
+    /// <see cref="PresenceRequestException"/> when it refuses (AUTH, VERSION, ...), <see cref="TimeoutException"/>, or
+    /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> fires.
     /// </summary>
     public async Task<WelcomeMessage> ConnectAsync(CancellationToken cancellationToken = default)
     {
@@ -91,7 +111,7 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
         SetState(ConnectionState.Connecting, null);
         try
         {
-            WelcomeMessage welcome = await OpenSessionAsync(cancellationToken).ConfigureAwait(false);
+            WelcomeMessage welcome = await FirstConnectAsync(cancellationToken).ConfigureAwait(false);
             SetState(ConnectionState.Connected, null);
             return welcome;
         }
@@ -105,18 +125,32 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     /// <summary>
     /// Joins <paramref name="room"/> with optional <paramref name="meta"/> and last-will payload; returns the JOINED
     /// snapshot, already applied to <see cref="GetPresence"/>. The room is re-joined automatically after reconnects.
+    /// <para>
+    /// When it throws, the room is not joined: after a refusal (<see cref="PresenceRequestException"/>), a size refused
+    /// locally, a timeout, a lost connection or a cancellation, the room is absent from <see cref="JoinedRooms"/> and,
+    /// because the client then sends LEAVE behind its JOIN, from the server too. A cancellation that comes after the
+    /// JOINED arrived is too late: the call returns and the room is joined. Joining a room that is already joined
+    /// updates its meta and will; if that throws, the room stays joined (with the old meta after a refusal, with
+    /// either one after a cancellation or timeout).
+    /// </para>
     /// </summary>
     public async Task<JoinedMessage> JoinAsync(string room, byte[]? meta = null, byte[]? will = null, CancellationToken cancellationToken = default)
     {
-        RequireName(room, nameof(room));
-        ClientConnection connection = RequireConnection();
+        CheckName(room, nameof(room));
+        CheckMeta(meta, nameof(meta));
+        cancellationToken.ThrowIfCancellationRequested();
+        long deadline = Deadline();
+        ClientConnection connection = await AcquireConnectionAsync("JOIN", deadline, cancellationToken).ConfigureAwait(false);
         bool added = false;
         RoomSubscription sub;
+        byte[]? previousMeta = null, previousWill = null;
         lock (_roomsLock)
         {
             if (_rooms.TryGetValue(room, out RoomSubscription? existing))
             {
                 sub = existing;
+                previousMeta = sub.Meta;
+                previousWill = sub.Will;
                 sub.Meta = meta;
                 sub.Will = will;
             }
@@ -128,13 +162,32 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
                 added = true;
             }
         }
+        uint rid;
+        Task<object> reply;
         try
         {
-            return await SendJoin(connection, sub, since: false, cancellationToken).ConfigureAwait(false);
+            rid = SendJoin(connection, sub, since: false, deadline, out reply);
+        }
+        catch
+        {
+            UndoJoin(sub, added, previousMeta, previousWill);
+            throw;
+        }
+        try
+        {
+            return await AwaitReply<JoinedMessage>(rid, reply, cancellationToken).ConfigureAwait(false);
         }
         catch (PresenceRequestException)
         {
-            if (added) RemoveRoom(room);
+            UndoJoin(sub, added, previousMeta, previousWill);
+            throw;
+        }
+        catch (Exception) when (added)
+        {
+            // Cancelled, timed out or cut off after the JOIN went out: the server may have joined. LEAVE (rid 0: no
+            // reply) goes behind the JOIN on the same connection, and the server handles a connection's frames in order.
+            RemoveRoom(sub);
+            SendWithoutReply(connection, room, static (output, r) => ClientFrames.Leave(output, 0, r));
             throw;
         }
     }
@@ -142,30 +195,44 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     /// <summary>Leaves <paramref name="room"/> (its will is discarded) and forgets its presence model.</summary>
     public async Task LeaveAsync(string room, CancellationToken cancellationToken = default)
     {
-        RequireName(room, nameof(room));
-        ClientConnection connection = RequireConnection();
+        CheckName(room, nameof(room));
+        cancellationToken.ThrowIfCancellationRequested();
+        long deadline = Deadline();
+        ClientConnection connection = await AcquireConnectionAsync("LEAVE", deadline, cancellationToken).ConfigureAwait(false);
         RemoveRoom(room);
-        await Request<OkMessage, string>(connection, "LEAVE", room, static (output, rid, r) => ClientFrames.Leave(output, rid, r), cancellationToken).ConfigureAwait(false);
+        uint rid = Send(connection, "LEAVE", nameof(room), room, static (output, id, r) => ClientFrames.Leave(output, id, r), deadline, out Task<object> reply);
+        await AwaitReply<Wire.OkMessage>(rid, reply, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Publishes and waits for the server's OK (errors such as NOT_JOINED, RATE, DEGRADED throw).</summary>
     public async Task PublishAsync(string room, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {
-        RequireName(room, nameof(room));
-        ClientConnection connection = RequireConnection();
-        await Request<OkMessage, (string Room, ReadOnlyMemory<byte> Payload)>(connection, "PUBLISH", (room, payload),
+        CheckName(room, nameof(room));
+        CheckPayload(payload.Length, nameof(payload));
+        await Request<Wire.OkMessage, (string Room, ReadOnlyMemory<byte> Payload)>("PUBLISH", nameof(payload), (room, payload),
             static (output, rid, s) => ClientFrames.Publish(output, rid, s.Room, s.Payload.Span), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Publishes without asking for a reply (rid 0): cheapest, but errors are not reported.</summary>
+    /// <summary>
+    /// Publishes without asking for a reply (rid 0): cheapest, but errors are not reported. Never waits for a connection:
+    /// throws <see cref="PresenceConnectionException"/> while not connected.
+    /// </summary>
     public void Publish(string room, ReadOnlySpan<byte> payload)
     {
-        RequireName(room, nameof(room));
-        ClientConnection connection = RequireConnection();
+        CheckName(room, nameof(room));
+        CheckPayload(payload.Length, nameof(payload));
+        ClientConnection connection = CurrentConnection() ?? throw new PresenceConnectionException($"not connected (state {State})");
         FrameBuffer output = connection.BeginWrite();
+        int start = output.WrittenCount;
         try
         {
             ClientFrames.Publish(output, 0, room, payload);
+            CheckFrame(output, start, nameof(payload));
+        }
+        catch
+        {
+            output.Truncate(start);
+            throw;
         }
         finally
         {
@@ -176,9 +243,9 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     /// <summary>Replaces this connection's meta in a joined room (null removes it); kept for re-joins.</summary>
     public async Task UpdateAsync(string room, byte[]? meta, CancellationToken cancellationToken = default)
     {
-        RequireName(room, nameof(room));
-        ClientConnection connection = RequireConnection();
-        await Request<OkMessage, (string Room, byte[]? Meta)>(connection, "UPDATE", (room, meta),
+        CheckName(room, nameof(room));
+        CheckMeta(meta, nameof(meta));
+        await Request<Wire.OkMessage, (string Room, byte[]? Meta)>("UPDATE", nameof(meta), (room, meta),
             static (output, rid, s) => ClientFrames.Update(output, rid, s.Room, s.Meta, s.Meta is not null), cancellationToken).ConfigureAwait(false);
         if (_rooms.TryGetValue(room, out RoomSubscription? sub)) sub.Meta = meta;
     }
@@ -186,40 +253,43 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     /// <summary>Asks who is in a room (joined or not): at most <paramref name="limit"/> members and the true total.</summary>
     public Task<PresenceStateMessage> PresenceAsync(string room, uint? limit = null, CancellationToken cancellationToken = default)
     {
-        RequireName(room, nameof(room));
-        ClientConnection connection = RequireConnection();
-        return Request<PresenceStateMessage, (string Room, uint? Limit)>(connection, "PRESENCE", (room, limit),
+        CheckName(room, nameof(room));
+        return Request<PresenceStateMessage, (string Room, uint? Limit)>("PRESENCE", nameof(room), (room, limit),
             static (output, rid, s) => ClientFrames.Presence(output, rid, s.Room, s.Limit), cancellationToken);
     }
 
     /// <summary>Counts a room's connections and distinct users.</summary>
     public Task<CountStateMessage> CountAsync(string room, CancellationToken cancellationToken = default)
     {
-        RequireName(room, nameof(room));
-        ClientConnection connection = RequireConnection();
-        return Request<CountStateMessage, string>(connection, "COUNT", room, static (output, rid, r) => ClientFrames.Count(output, rid, r), cancellationToken);
+        CheckName(room, nameof(room));
+        return Request<CountStateMessage, string>("COUNT", nameof(room), room, static (output, rid, r) => ClientFrames.Count(output, rid, r), cancellationToken);
     }
 
-    /// <summary>Which of <paramref name="users"/> (at most 1000) have a live connection anywhere.</summary>
+    /// <summary>Which of <paramref name="users"/> (at most the server's online_max, 1000 by default) have a live connection anywhere.</summary>
     public async Task<IReadOnlyList<string>> OnlineAsync(IReadOnlyList<string> users, CancellationToken cancellationToken = default)
     {
         if (users is null) throw new ArgumentNullException(nameof(users));
-        ClientConnection connection = RequireConnection();
-        OnlineStateMessage state = await Request<OnlineStateMessage, IReadOnlyList<string>>(connection, "ONLINE", users,
+        Wire.OnlineStateMessage state = await Request<Wire.OnlineStateMessage, IReadOnlyList<string>>("ONLINE", nameof(users), users,
             static (output, rid, u) => ClientFrames.Online(output, rid, u), cancellationToken).ConfigureAwait(false);
         return state.Online;
     }
 
-    /// <summary>Sends PING and returns the round-trip time.</summary>
+    /// <summary>Sends PING and returns the round-trip time (with <see cref="PresenceClientOptions.WaitForConnection"/>, from the send).</summary>
     public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
     {
-        ClientConnection connection = RequireConnection();
-        long started = MonotonicClock.NowMs;
-        await Request<PongMessage, int>(connection, "PING", 0, static (output, rid, _) => ClientFrames.Ping(output, rid), cancellationToken).ConfigureAwait(false);
+        long started = 0;
+        await Request<Wire.PongMessage, int>("PING", "", 0, (output, rid, _) =>
+        {
+            started = MonotonicClock.NowMs;
+            ClientFrames.Ping(output, rid);
+        }, cancellationToken).ConfigureAwait(false);
         return TimeSpan.FromMilliseconds(MonotonicClock.NowMs - started);
     }
 
-    /// <summary>Raises queued events on the calling thread (for <see cref="EventDispatchMode.Manual"/>); returns how many.</summary>
+    /// <summary>
+    /// Raises queued events on the calling thread (for <see cref="EventDispatchMode.Manual"/>); returns how many.
+    /// Call it regularly: once <see cref="PresenceClientOptions.MaxPendingEvents"/> wait, the oldest are dropped.
+    /// </summary>
     public int DispatchEvents() => _events.DispatchPending();
 
     /// <summary>Says BYE (presence removed at once, wills discarded), closes, and stops reconnecting. Final.</summary>
@@ -236,15 +306,7 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
         _timer.Change(Timeout.Infinite, Timeout.Infinite);
         if (connection is not null && !connection.IsClosed)
         {
-            FrameBuffer output = connection.BeginWrite();
-            try
-            {
-                ClientFrames.Bye(output);
-            }
-            finally
-            {
-                connection.EndWrite();
-            }
+            SendWithoutReply(connection, 0, static (output, _) => ClientFrames.Bye(output));
             await connection.DrainAndShutdownAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             connection.Close();
         }
@@ -262,44 +324,23 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     /// <summary>Breaks the connection as a network failure would (no BYE), so reconnects can be exercised.</summary>
     internal void AbortConnection() => _connection?.Close(new System.IO.IOException("connection aborted"));
 
-    private Task<JoinedMessage> SendJoin(ClientConnection connection, RoomSubscription sub, bool since, CancellationToken cancellationToken)
+    private uint SendJoin(ClientConnection connection, RoomSubscription sub, bool since, long deadline, out Task<object> reply)
     {
         string? epoch = since && !string.IsNullOrEmpty(sub.Epoch) ? sub.Epoch : null;
-        return Request<JoinedMessage, (RoomSubscription Sub, string? Epoch)>(connection, "JOIN", (sub, epoch),
-            static (output, rid, s) => ClientFrames.Join(output, rid, s.Sub.Room, s.Sub.Meta, s.Sub.Meta is not null, s.Epoch, s.Sub.Offset, s.Sub.Will, s.Sub.Will is not null),
-            cancellationToken);
+        return Send(connection, "JOIN", "will", (sub, epoch),
+            static (output, rid, s) => ClientFrames.Join(output, rid, s.sub.Room, s.sub.Meta, s.sub.Meta is not null, s.epoch, s.sub.Offset, s.sub.Will, s.sub.Will is not null),
+            deadline, out reply);
     }
 
-    /// <summary>Registers a request, encodes it under the connection's write lock, and awaits its typed reply.</summary>
-    private Task<T> Request<T, TState>(ClientConnection connection, string op, TState state, Action<FrameBuffer, uint, TState> encode,
-        CancellationToken cancellationToken) where T : ServerMessage
+    private void UndoJoin(RoomSubscription sub, bool added, byte[]? previousMeta, byte[]? previousWill)
     {
-        uint rid = _requests.Register(Deadline(), op, out Task<ServerMessage> reply);
-        FrameBuffer output = connection.BeginWrite();
-        try
+        if (added)
         {
-            encode(output, rid, state);
+            RemoveRoom(sub);
+            return;
         }
-        finally
-        {
-            connection.EndWrite();
-        }
-        return AwaitReply<T>(rid, reply, cancellationToken);
-    }
-
-    private async Task<T> AwaitReply<T>(uint rid, Task<ServerMessage> reply, CancellationToken cancellationToken) where T : ServerMessage
-    {
-        ServerMessage message;
-        if (cancellationToken.CanBeCanceled)
-        {
-            using (cancellationToken.Register(() => _requests.Fail(rid, new OperationCanceledException(cancellationToken))))
-                message = await reply.ConfigureAwait(false);
-        }
-        else
-        {
-            message = await reply.ConfigureAwait(false);
-        }
-        return message as T ?? throw new ProtocolException($"expected {typeof(T).Name} for rid {rid}, got {message.Op}");
+        sub.Meta = previousMeta;
+        sub.Will = previousWill;
     }
 
     private void RemoveRoom(string room)
@@ -310,30 +351,18 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
         }
     }
 
-    private ClientConnection RequireConnection()
+    /// <summary>Removes <paramref name="sub"/> only if it is still the room's subscription (a newer join may have replaced it).</summary>
+    private void RemoveRoom(RoomSubscription sub)
     {
-        ClientConnection? connection = _connection;
-        ConnectionState state = State;
-        if (connection is null || connection.IsClosed || state != ConnectionState.Connected)
-            throw new PresenceConnectionException($"not connected (state {state})");
-        return connection;
+        lock (_roomsLock)
+        {
+            if (_rooms.TryGetValue(sub.Room, out RoomSubscription? current) && ReferenceEquals(current, sub) && _rooms.TryRemove(sub.Room, out _))
+                _roomList = _rooms.Values.ToArray();
+        }
     }
 
-    private long Deadline() => MonotonicClock.NowMs + (long)_options.RequestTimeout.TotalMilliseconds;
-
-    private static void RequireName(string value, string name)
-    {
-        // Emptiness and length are the server's to judge (BAD_REQUEST, TOO_LARGE), so its limits live in one place.
-        if (value is null) throw new ArgumentNullException(name);
-    }
+    private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private static bool StopsReconnecting(ErrorCode code) =>
         code == ErrorCode.Auth || code == ErrorCode.Version || code == ErrorCode.Protocol;
-
-    private static Exception DescribeConnectFailure(string host, int port, Exception error) => error switch
-    {
-        SocketException socket => new PresenceConnectionException($"cannot connect to {host}:{port}: {socket.Message}", socket),
-        TimeoutException timeout => new PresenceConnectionException(timeout.Message, timeout),
-        _ => error,
-    };
 }

@@ -1,11 +1,17 @@
 using System;
+using System.Net;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace PresenceD.Client;
 
 /// <summary>Settings of a <see cref="PresenceClient"/>.</summary>
 public sealed class PresenceClientOptions
 {
-    /// <summary>Server host name or address (default 127.0.0.1).</summary>
+    /// <summary>
+    /// Server host name or address (default 127.0.0.1). A name is resolved at every connect, and each of its
+    /// addresses is tried in turn until one accepts.
+    /// </summary>
     public string Host { get; set; } = "127.0.0.1";
 
     /// <summary>Server port (default 7400).</summary>
@@ -17,23 +23,74 @@ public sealed class PresenceClientOptions
     /// <summary>Free-form client name the server shows in logs and metrics.</summary>
     public string? ClientName { get; set; } = "presenced-dotnet";
 
-    /// <summary>How long a request waits for its reply (default 10 s).</summary>
+    /// <summary>
+    /// How long a request may take (default 10 s): from the call to the reply, including the wait for a connection
+    /// when <see cref="WaitForConnection"/> is on. Past it the request throws <see cref="TimeoutException"/>.
+    /// </summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long opening the TCP connection may take (default 10 s).</summary>
+    /// <summary>How long opening the TCP connection to one address may take (default 10 s).</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Reconnect after the connection is lost (default true). Not after the server refused the credential or the
-    /// protocol version (GOAWAY AUTH, VERSION, PROTOCOL), and never for the first <see cref="PresenceClient.ConnectAsync"/>.
+    /// protocol version (GOAWAY AUTH, VERSION, PROTOCOL). The first <see cref="PresenceClient.ConnectAsync"/> retries
+    /// only with <see cref="RetryFirstConnect"/>.
     /// </summary>
     public bool AutoReconnect { get; set; } = true;
 
-    /// <summary>The reconnect back-off.</summary>
+    /// <summary>
+    /// Let the first <see cref="PresenceClient.ConnectAsync"/> retry, with <see cref="Backoff"/>, while the server cannot
+    /// be reached or turns the client away for a while (GOAWAY LIMIT, SHUTDOWN) (default false: one attempt). It stops
+    /// when the client is welcomed, when the server refuses the HELLO (AUTH, VERSION, BAD_REQUEST, ...), when its
+    /// cancellation token fires, or when the client is closed. The state stays <see cref="ConnectionState.Connecting"/> meanwhile.
+    /// </summary>
+    public bool RetryFirstConnect { get; set; }
+
+    /// <summary>
+    /// Let a request made while the client is connecting or reconnecting wait for the connection instead of throwing
+    /// <see cref="PresenceConnectionException"/> at once (default false). The wait counts against
+    /// <see cref="RequestTimeout"/>; a client that gives up reconnecting (or is closed) fails the waiting requests with
+    /// <see cref="PresenceConnectionException"/>. <see cref="PresenceClient.Publish"/> (no reply) never waits.
+    /// </summary>
+    public bool WaitForConnection { get; set; }
+
+    /// <summary>The reconnect back-off (also between the attempts of <see cref="RetryFirstConnect"/>).</summary>
     public BackoffPolicy Backoff { get; set; } = new BackoffPolicy();
 
     /// <summary>Which thread raises events (default: a background task).</summary>
     public EventDispatchMode EventDispatch { get; set; } = EventDispatchMode.Background;
+
+    /// <summary>
+    /// With <see cref="EventDispatchMode.SynchronizationContext"/>: the context events are posted to. Null (the default)
+    /// takes the one current when the client is created; the client's constructor throws when there is none.
+    /// </summary>
+    public SynchronizationContext? SynchronizationContext { get; set; }
+
+    /// <summary>
+    /// Most events waiting to be raised (default 10,000; at least 1), in every dispatch mode. When one more arrives, the oldest
+    /// waiting event is dropped and counted in <see cref="PresenceClient.DroppedEvents"/>: after a pause (a Unity app
+    /// in the background) the newest events are raised. The presence models (<see cref="PresenceClient.GetPresence"/>)
+    /// are kept up to date whether or not events are dropped, so an application that sees drops re-reads them.
+    /// </summary>
+    public int MaxPendingEvents { get; set; } = 10_000;
+
+    /// <summary>
+    /// The server's <c>name_max</c> (default 128, the server's default): a room name over this many bytes of UTF-8 is
+    /// refused locally with <see cref="PresenceTooLargeException"/>. 0 turns the local check off (the server still
+    /// answers TOO_LARGE).
+    /// </summary>
+    public int NameMax { get; set; } = 128;
+
+    /// <summary>
+    /// The server's <c>meta_max</c> (default 1024 bytes, the server's default): a larger meta is refused locally with
+    /// <see cref="PresenceTooLargeException"/>. 0 turns the local check off (the server still answers TOO_LARGE).
+    /// Every frame is also checked against WELCOME's <c>max_frame</c>, which the client learns from the server.
+    /// </summary>
+    public int MetaMax { get; set; } = 1024;
+
+    /// <summary>Resolves <see cref="Host"/>; tests replace it to control the addresses.</summary>
+    internal Func<string, CancellationToken, Task<IPAddress[]>>? Resolve { get; set; }
 
     /// <summary>Sets <see cref="Host"/> and <see cref="Port"/> from "host:port".</summary>
     public PresenceClientOptions WithServer(string address)

@@ -1,5 +1,4 @@
 using System;
-using PresenceD.Protocol;
 
 namespace PresenceD.Client;
 
@@ -19,9 +18,16 @@ public sealed class PresenceConnectionException : Exception
     public PresenceConnectionException(string message, Exception? innerException) : base(message, innerException) { }
 
     /// <summary>Creates the exception for a connection the server ended with GOAWAY.</summary>
-    public PresenceConnectionException(string message, ErrorCode goAwayCode, Exception? innerException = null)
-        : base(message, innerException) => GoAwayCode = goAwayCode;
+    public PresenceConnectionException(string message, ErrorCode goAwayCode, string goAwayText, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        GoAwayCode = goAwayCode;
+        GoAwayText = goAwayText;
+    }
 
     /// <summary>The GOAWAY code when the server closed the connection with one; else <see cref="ErrorCode.None"/>.</summary>
     public ErrorCode GoAwayCode { get; }
+
+    /// <summary>The GOAWAY's text (e.g. "token expired") when the server closed the connection with one; else empty.</summary>
+    public string GoAwayText { get; } = "";
 }

@@ -1,5 +1,4 @@
 using System;
-using PresenceD.Protocol;
 
 namespace PresenceD.Client;
 

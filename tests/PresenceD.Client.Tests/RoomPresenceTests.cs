@@ -1,5 +1,4 @@
 using System.Text;
-using PresenceD.Protocol.Messages;
 
 namespace PresenceD.Client.Tests;
 

@@ -117,6 +117,16 @@ internal sealed class DaemonProcess : IAsyncDisposable
         return daemon;
     }
 
+    /// <summary>A daemon whose port is chosen but which is not running yet (a client may try the port first); <see cref="LaunchAsync"/> starts it.</summary>
+    public static DaemonProcess Unstarted(params string[] arguments) => new(new DaemonSetup { Arguments = arguments }, Ports.Free());
+
+    /// <summary>Starts an <see cref="Unstarted"/> daemon and waits for its start line.</summary>
+    public async Task LaunchAsync()
+    {
+        Launch();
+        await WaitUntilListeningAsync();
+    }
+
     /// <summary>On a free loopback port with <paramref name="arguments"/>, waiting for its start line.</summary>
     public static Task<DaemonProcess> StartAsync(params string[] arguments) => StartAsync(new DaemonSetup { Arguments = arguments });
 

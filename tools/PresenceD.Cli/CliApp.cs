@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text;
 using PresenceD.Client;
-using PresenceD.Protocol.Messages;
 
 namespace PresenceD.Cli;
 
@@ -117,7 +116,8 @@ internal static class CliApp
         client.StateChanged += (_, s) =>
         {
             if (s.Current == ConnectionState.Reconnecting) output.Notice($"connection lost ({s.Reason?.Message}); reconnecting");
-            if (s.Current == ConnectionState.Disconnected) done.TrySetResult(ExitCodes.Unreachable);
+            // Given up (GOAWAY AUTH on token expiry, VERSION, PROTOCOL, or no reconnects): Session reports why.
+            if (s.Current == ConnectionState.Disconnected) done.TrySetException(s.Reason ?? new PresenceConnectionException("the connection was lost"));
         };
         foreach (string name in rooms)
         {

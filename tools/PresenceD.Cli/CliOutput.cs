@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using PresenceD.Client;
-using PresenceD.Protocol.Messages;
 
 namespace PresenceD.Cli;
 

@@ -1,9 +1,11 @@
 using PresenceD.Client;
-using PresenceD.Protocol;
 
 namespace PresenceD.Cli;
 
-/// <summary>One command's connection: connects, runs the command, says BYE, and turns failures into clear messages and exit codes.</summary>
+/// <summary>
+/// One command's connection: connects, runs the command, says BYE, and turns failures into clear messages and exit
+/// codes. A command that outlives a connection (tail) rethrows the reason it ended, so every failure is told here.
+/// </summary>
 internal sealed class Session(string server, string? token, double timeoutSeconds, CliOutput output)
 {
     public async Task<int> RunAsync(bool reconnect, Func<PresenceClient, CliOutput, Task<int>> command, CancellationToken cancellation)
@@ -41,7 +43,7 @@ internal sealed class Session(string server, string? token, double timeoutSecond
         }
         catch (PresenceConnectionException e) when (e.GoAwayCode != ErrorCode.None)
         {
-            output.Error($"server closed the connection: {e.Message}");
+            output.Error($"server closed the connection: GOAWAY {Name(e.GoAwayCode)} ({(int)e.GoAwayCode}): {e.GoAwayText}");
             return ExitCodes.Refused;
         }
         catch (PresenceConnectionException e)

@@ -42,21 +42,49 @@ internal sealed class ClientConnection : IDisposable
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
-    /// <summary>Connects (bounded by <paramref name="timeout"/>) and starts the receive loop.</summary>
-    public static async Task<ClientConnection> OpenAsync(string host, int port, TimeSpan timeout, IFrameHandler handler, CancellationToken cancellation)
+    /// <summary>
+    /// Resolves <paramref name="host"/> (with <paramref name="resolve"/> when given), tries each address in turn, each for
+    /// at most <paramref name="timeout"/>, and starts the receive loop on the first that accepts. When none does, the
+    /// last address's error is thrown (a <see cref="SocketException"/> or <see cref="TimeoutException"/>) with every
+    /// address named in its message.
+    /// </summary>
+    public static async Task<ClientConnection> OpenAsync(string host, int port, TimeSpan timeout, IFrameHandler handler,
+        Func<string, CancellationToken, Task<IPAddress[]>>? resolve, CancellationToken cancellation)
     {
-        IPAddress[] addresses = IPAddress.TryParse(host, out IPAddress? literal)
-            ? new[] { literal }
+        IPAddress[] addresses = IPAddress.TryParse(host, out IPAddress? literal) ? new[] { literal }
+            : resolve is not null ? await resolve(host, cancellation).ConfigureAwait(false)
 #if NET
             : await Dns.GetHostAddressesAsync(host, cancellation).ConfigureAwait(false);
 #else
             : await Dns.GetHostAddressesAsync(host).ConfigureAwait(false);
 #endif
         if (addresses.Length == 0) throw new PresenceConnectionException($"cannot resolve {host}");
-        var socket = new Socket(addresses[0].AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        for (int i = 0; ; i++)
+        {
+            try
+            {
+                Socket socket = await ConnectAsync(addresses[i], port, timeout, cancellation).ConfigureAwait(false);
+                var connection = new ClientConnection(socket, handler);
+                _ = connection.ReceiveLoopAsync();
+                return connection;
+            }
+            catch (Exception e) when (i + 1 == addresses.Length && addresses.Length > 1 && (e is SocketException || e is TimeoutException))
+            {
+                string tried = string.Join(", ", Array.ConvertAll(addresses, a => a.ToString()));
+                throw new PresenceConnectionException($"cannot connect to {host}:{port} (tried {tried}): {e.Message}", e);
+            }
+            catch (Exception e) when (i + 1 < addresses.Length && (e is SocketException || e is TimeoutException))
+            {
+            }
+        }
+    }
+
+    private static async Task<Socket> ConnectAsync(IPAddress address, int port, TimeSpan timeout, CancellationToken cancellation)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            Task connect = socket.ConnectAsync(new IPEndPoint(addresses[0], port));
+            Task connect = socket.ConnectAsync(new IPEndPoint(address, port));
             using (var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellation))
             {
                 Task finished = await Task.WhenAny(connect, Task.Delay(timeout, timer.Token)).ConfigureAwait(false);
@@ -64,19 +92,17 @@ internal sealed class ClientConnection : IDisposable
                 if (finished != connect)
                 {
                     cancellation.ThrowIfCancellationRequested();
-                    throw new TimeoutException($"connecting to {host}:{port} took longer than {timeout.TotalSeconds:0.#} s");
+                    throw new TimeoutException($"connecting to {address}:{port} took longer than {timeout.TotalSeconds:0.#} s");
                 }
             }
             await connect.ConfigureAwait(false);
+            return socket;
         }
         catch
         {
             socket.Dispose();
             throw;
         }
-        var connection = new ClientConnection(socket, handler);
-        _ = connection.ReceiveLoopAsync();
-        return connection;
     }
 
     /// <summary>Takes the send lock and returns the buffer to encode frames into; always pair with <see cref="EndWrite"/>.</summary>

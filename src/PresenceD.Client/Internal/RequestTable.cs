@@ -7,9 +7,9 @@ using PresenceD.Protocol.Messages;
 namespace PresenceD.Client.Internal;
 
 /// <summary>
-/// Outstanding requests keyed by rid (never 0). Replies complete them; ERROR replies fail them with
-/// <see cref="PresenceRequestException"/>; <see cref="Expire"/> fails the overdue ones with <see cref="TimeoutException"/>.
-/// Times are caller-supplied milliseconds so tests can drive them.
+/// Outstanding requests keyed by rid (never 0). Replies complete them (with the decoded frame, or with the public type
+/// the receive loop made of it); ERROR replies fail them with <see cref="PresenceRequestException"/>; <see cref="Expire"/>
+/// fails the overdue ones with <see cref="TimeoutException"/>. Times are caller-supplied milliseconds so tests can drive them.
 /// </summary>
 internal sealed class RequestTable
 {
@@ -23,9 +23,9 @@ internal sealed class RequestTable
     }
 
     /// <summary>Allocates a rid and a task that its reply (or failure) completes.</summary>
-    public uint Register(long deadlineMs, string what, out Task<ServerMessage> reply)
+    public uint Register(long deadlineMs, string what, out Task<object> reply)
     {
-        var source = new TaskCompletionSource<ServerMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var source = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
         {
             uint rid;
@@ -41,7 +41,7 @@ internal sealed class RequestTable
     }
 
     /// <summary>Completes rid's request with its reply; false when no such request is outstanding.</summary>
-    public bool Complete(uint rid, ServerMessage reply)
+    public bool Complete(uint rid, object reply)
     {
         Pending pending;
         lock (_lock)
@@ -49,9 +49,21 @@ internal sealed class RequestTable
             if (!_pending.TryGetValue(rid, out pending)) return false;
             _pending.Remove(rid);
         }
-        if (reply is ErrorMessage error) pending.Source.TrySetException(new PresenceRequestException(error.Code, error.Text));
+        if (reply is ErrorMessage error) pending.Source.TrySetException(new PresenceRequestException(WireTypes.Code(error.Code), error.Text));
         else pending.Source.TrySetResult(reply);
         return true;
+    }
+
+    /// <summary>True while rid's request waits for its reply (a late reply to a cancelled request finds none).</summary>
+    public bool IsPending(uint rid)
+    {
+        lock (_lock) return _pending.ContainsKey(rid);
+    }
+
+    /// <summary>Drops rid's request without completing it (its frame was never sent).</summary>
+    public void Forget(uint rid)
+    {
+        lock (_lock) _pending.Remove(rid);
     }
 
     /// <summary>Fails one request (e.g. its frame could not be sent).</summary>
@@ -103,14 +115,14 @@ internal sealed class RequestTable
 
     private readonly struct Pending
     {
-        public Pending(TaskCompletionSource<ServerMessage> source, long deadlineMs, string what)
+        public Pending(TaskCompletionSource<object> source, long deadlineMs, string what)
         {
             Source = source;
             DeadlineMs = deadlineMs;
             What = what;
         }
 
-        public TaskCompletionSource<ServerMessage> Source { get; }
+        public TaskCompletionSource<object> Source { get; }
         public long DeadlineMs { get; }
         public string What { get; }
     }

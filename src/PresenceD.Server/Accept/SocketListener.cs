@@ -37,9 +37,18 @@ internal sealed class SocketListener : IDisposable
         _openSession = openSession;
         _proxyProtocol = host.Options.Current.ProxyProtocol;
         _listen = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        _listen.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listen.Bind(endpoint);
-        _listen.Listen(ListenBacklog);
+        try
+        {
+            // No ReuseAddress: on Linux .NET maps it to SO_REUSEPORT too, and two daemons would then share the port
+            // and split its clients. .NET already sets SO_REUSEADDR, which is what a restart next to TIME_WAIT needs.
+            _listen.Bind(endpoint);
+            _listen.Listen(ListenBacklog);
+        }
+        catch
+        {
+            _listen.Dispose();
+            throw;
+        }
     }
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_listen.LocalEndPoint!;

@@ -40,7 +40,7 @@ internal sealed class AdminServer : IAsyncDisposable
         var listen = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            listen.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // No ReuseAddress: on Linux it means SO_REUSEPORT as well, and a second daemon would share the port.
             listen.Bind(endpoint);
             listen.Listen(64);
         }

@@ -44,11 +44,10 @@ internal sealed class PresenceServer : IAsyncDisposable
             ? new RedisBackplane(Options, nodeId, History, Logger, Metrics.BackplaneLatency)
             : new MemoryBackplane(History, clock);
         Rooms = new RoomHub(Options, clock, Backplane);
-        JwtVerifier? jwt = options.Auth == AuthMode.Jwt ? JwtVerifier.FromFile(options.JwtSecretFile) : null;
-        _dispatcher = new Dispatcher(Options, clock, Rooms, OnlineUsers, ConnIds, jwt);
+        Jwt = options.Auth == AuthMode.Jwt ? JwtVerifier.FromFile(options.JwtSecretFile) : null;
+        _dispatcher = new Dispatcher(Options, clock, Rooms, OnlineUsers, ConnIds, Jwt);
         Connections = new ConnectionHost(Options, clock, Wheel, Logger);
         Metrics.Observe(Connections, _dispatcher.Counters, Rooms, Wheel);
-        HasJwt = jwt is not null;
     }
 
     public LiveOptions Options { get; }
@@ -73,8 +72,8 @@ internal sealed class PresenceServer : IAsyncDisposable
 
     public DispatchCounters DispatchCounters => _dispatcher.Counters;
 
-    /// <summary>True with auth jwt (the warm-up then has no credential of its own).</summary>
-    public bool HasJwt { get; }
+    /// <summary>The token verifier with auth jwt (the warm-up signs its own token and checks it with it), else null.</summary>
+    public JwtVerifier? Jwt { get; }
 
     public IPEndPoint EndPoint => _listener?.LocalEndPoint ?? throw new InvalidOperationException("not started");
 

@@ -77,21 +77,10 @@ internal static class Program
             Reload(server, args, logLevel, log);
             notifications.Reloaded();
         });
-        try
-        {
-            server.Start();
-        }
-        catch (System.Net.Sockets.SocketException e)
-        {
-            log.LogCritical("cannot listen on {Bind}:{Port}: {Error}", options.Bind, options.Port, e.Message);
-            return 2;
-        }
-
-        await Warmup.RunAsync(server, log, TimeSpan.FromSeconds(5));
-        server.AnnounceListening();
         RuntimeGauges.Register(server);
         using var exporter = new PrometheusExporter(server.Metrics.Meter);
         AdminServer? admin = null;
+        // The admin port is taken first: a daemon that cannot have it must exit before it accepts a single client.
         if (options.AdminPort > 0)
         {
             try
@@ -100,11 +89,24 @@ internal static class Program
             }
             catch (System.Net.Sockets.SocketException e)
             {
-                log.LogCritical("cannot listen on admin port {Bind}:{Port}: {Error}", options.Bind, options.AdminPort, e.Message);
+                log.LogCritical("cannot listen on {Bind}:{Port} (admin_port): {Error}", options.Bind, options.AdminPort, e.Message);
                 return 2;
             }
-            log.LogInformation("admin http on {EndPoint}: /metrics /healthz /readyz", admin.EndPoint);
         }
+        try
+        {
+            server.Start();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            log.LogCritical("cannot listen on {Bind}:{Port} (port): {Error}", options.Bind, options.Port, e.Message);
+            if (admin is not null) await admin.DisposeAsync();
+            return 2;
+        }
+
+        await Warmup.RunAsync(server, log, TimeSpan.FromSeconds(5));
+        server.AnnounceListening();
+        if (admin is not null) log.LogInformation("admin http on {EndPoint}: /metrics /healthz /readyz", admin.EndPoint);
 
         notifications.Ready(server.Wheel);
 

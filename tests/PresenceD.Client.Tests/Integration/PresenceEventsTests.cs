@@ -1,5 +1,3 @@
-using PresenceD.Protocol;
-using PresenceD.Protocol.Messages;
 using PresenceD.Tests.Shared;
 
 namespace PresenceD.Client.Tests.Integration;

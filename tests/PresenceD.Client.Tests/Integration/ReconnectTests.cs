@@ -1,6 +1,4 @@
 using System.Text;
-using PresenceD.Protocol;
-using PresenceD.Protocol.Messages;
 using PresenceD.Tests.Shared;
 
 namespace PresenceD.Client.Tests.Integration;

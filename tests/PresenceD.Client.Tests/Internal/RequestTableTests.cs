@@ -10,8 +10,8 @@ public sealed class RequestTableTests
     public async Task A_reply_completes_the_request_with_the_same_rid()
     {
         var table = new RequestTable();
-        uint first = table.Register(1000, "A", out Task<ServerMessage> a);
-        uint second = table.Register(1000, "B", out Task<ServerMessage> b);
+        uint first = table.Register(1000, "A", out Task<object> a);
+        uint second = table.Register(1000, "B", out Task<object> b);
 
         Assert.NotEqual(first, second);
         Assert.True(table.Complete(second, new OkMessage(second)));
@@ -24,9 +24,9 @@ public sealed class RequestTableTests
     public async Task An_error_reply_becomes_a_typed_exception()
     {
         var table = new RequestTable();
-        uint rid = table.Register(1000, "JOIN", out Task<ServerMessage> reply);
+        uint rid = table.Register(1000, "JOIN", out Task<object> reply);
 
-        table.Complete(rid, new ErrorMessage(rid, ErrorCode.Forbidden, "no"));
+        table.Complete(rid, new ErrorMessage(rid, Protocol.ErrorCode.Forbidden, "no"));
 
         var e = await Assert.ThrowsAsync<PresenceRequestException>(() => reply);
         Assert.Equal(ErrorCode.Forbidden, e.Code);
@@ -37,8 +37,8 @@ public sealed class RequestTableTests
     public async Task Expire_fails_only_overdue_requests()
     {
         var table = new RequestTable();
-        table.Register(100, "early", out Task<ServerMessage> early);
-        table.Register(200, "late", out Task<ServerMessage> late);
+        table.Register(100, "early", out Task<object> early);
+        table.Register(200, "late", out Task<object> late);
 
         Assert.Equal(0, table.Expire(99));
         Assert.Equal(1, table.Expire(150));
@@ -52,8 +52,8 @@ public sealed class RequestTableTests
     public async Task FailAll_fails_everything_outstanding()
     {
         var table = new RequestTable();
-        table.Register(100, "a", out Task<ServerMessage> a);
-        table.Register(100, "b", out Task<ServerMessage> b);
+        table.Register(100, "a", out Task<object> a);
+        table.Register(100, "b", out Task<object> b);
 
         table.FailAll(new PresenceConnectionException("gone"));
 
