@@ -579,6 +579,27 @@ int pd_client_close(pd_client *c, int linger_ms)
     return PD_OK;
 }
 
+int pd__test_feed(pd_client *c, const uint8_t *data, size_t len)
+{
+    if (c->state != PD_STATE_CONNECTING && c->state != PD_STATE_CONNECTED) {
+        reset_buffers(c);
+        c->state = PD_STATE_CONNECTING;
+        c->loss_pending = 0;
+        c->refused_code = c->goaway_code = 0;
+    }
+    c->tcp_pending = 0;
+    if (c->loss_pending) return PD_OK;
+    if (c->in_start > 0) {
+        memmove(c->in.data, c->in.data + c->in_start, c->in.len - c->in_start);
+        c->in.len -= c->in_start;
+        c->scan_pos -= c->in_start;
+        c->in_start = 0;
+    }
+    if (pd_buf_append(&c->in, &c->a, data, len) != PD_OK) return PD_ERR_NOMEM;
+    scan(c);
+    return PD_OK;
+}
+
 /* ---- state ---------------------------------------------------------------------------------- */
 pd_state pd_client_state(const pd_client *c) { return c == NULL ? PD_STATE_CLOSED : c->state; }
 

@@ -95,6 +95,9 @@ int pd__push_sys(pd_client *c, const pd_sys_event *e);
 uint32_t pd__next_rid(pd_client *c);
 pd_frame_out pd__frame_out(pd_client *c);
 
+/* For the fuzz test: feeds bytes as if they had been received on a connection (no socket). */
+int pd__test_feed(pd_client *c, const uint8_t *data, size_t len);
+
 /* pd_session.c */
 /* Applies a decoded frame to the session; 1 to deliver it, 0 to swallow it, -1 after pd__lose. */
 int pd__on_frame(pd_client *c, pd_event *ev);

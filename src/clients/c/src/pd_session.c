@@ -201,7 +201,8 @@ void pd__rejoin_rooms(pd_client *c)
 /* ---- incoming frames ------------------------------------------------------------------------ */
 static void set_owned_str(pd_client *c, char **dst, const pd_str *src)
 {
-    char *copy = pd_mem_strndup(&c->a, src->ptr, src->len);
+    /* Kept as a C string: cut at an embedded NUL so strlen gives back the allocated size. */
+    char *copy = pd_mem_strndup(&c->a, src->ptr, strlen(src->ptr));
     if (*dst != NULL) pd_mem_free(&c->a, *dst, strlen(*dst) + 1);
     *dst = copy;
 }
