@@ -92,6 +92,14 @@ uint64_t pd__now(pd_client *c);
  * received are still delivered, then pd__settle turns it into events and a reconnect. */
 void pd__lose(pd_client *c, int err, const char *detail);
 int pd__push_sys(pd_client *c, const pd_sys_event *e);
+void pd__reset_buffers(pd_client *c);
+/* Starts a connection attempt: socket, non-blocking connect, HELLO queued. */
+int pd__start_attempt(pd_client *c);
+/* Once a lost connection's frames are delivered: its DISCONNECTED event and the retry. */
+void pd__settle(pd_client *c);
+
+/* pd_poll.c */
+void pd__flush(pd_client *c);
 uint32_t pd__next_rid(pd_client *c);
 pd_frame_out pd__frame_out(pd_client *c);
 
