@@ -266,7 +266,9 @@ PD_API void pd_client_free(pd_client *client);
 PD_API int pd_client_connect(pd_client *client);
 /* Does the I/O, heartbeats, timeouts and reconnects that are due, waiting up to timeout_ms (0: do not
  * wait; < 0: wait until something happens). Returns as soon as an event was delivered (on_event) or
- * is ready (pull mode): the number of them, 0 on timeout, or a negative pd_err on misuse. */
+ * may be ready (pull mode): the number delivered, or in pull mode the number of frames and events
+ * waiting (an upper bound: heartbeat replies among them are dropped when pulled); 0 on timeout; a
+ * negative pd_err on misuse. */
 PD_API int pd_client_poll(pd_client *client, int timeout_ms);
 /* Pull mode: 1 and *event filled when an event is ready, else 0. */
 PD_API int pd_client_next_event(pd_client *client, pd_event *event);

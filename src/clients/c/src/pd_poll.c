@@ -135,6 +135,9 @@ static uint64_t next_timer(const pd_client *c)
     return d < t ? d : t;
 }
 
+/* A clock hook that steps back must not look like a long silence. */
+static uint64_t elapsed(uint64_t now, uint64_t since) { return now > since ? now - since : 0; }
+
 static void run_timers(pd_client *c, uint64_t now)
 {
     if (c->loss_pending) return;
@@ -143,7 +146,7 @@ static void run_timers(pd_client *c, uint64_t now)
         if (now >= c->reconnect_at && c->ready == 0 && c->sys_head == c->sys_len) (void)pd__start_attempt(c);
         return;
     }
-    if (c->state == PD_STATE_CONNECTING && now - c->attempt_start >= c->opt.connect_timeout_ms) {
+    if (c->state == PD_STATE_CONNECTING && elapsed(now, c->attempt_start) >= c->opt.connect_timeout_ms) {
         char detail[PD_TEXT];
         pd_set_text(detail, sizeof detail, "%s within connect_timeout_ms (%lu ms)",
                     c->tcp_pending ? "no TCP connection" : "no WELCOME", (unsigned long)c->opt.connect_timeout_ms);
@@ -151,13 +154,13 @@ static void run_timers(pd_client *c, uint64_t now)
         return;
     }
     if (c->state == PD_STATE_CONNECTED) {
-        if (c->ready == 0 && now - c->last_recv >= (uint64_t)c->timeout_ms) {
+        if (c->ready == 0 && elapsed(now, c->last_recv) >= (uint64_t)c->timeout_ms) {
             char detail[PD_TEXT];
             pd_set_text(detail, sizeof detail, "nothing heard from the server for %ld ms", (long)c->timeout_ms);
             pd__lose(c, PD_ERR_TIMEOUT, detail);
             return;
         }
-        if (c->out_start == c->out.len && now - c->last_send >= (uint64_t)c->heartbeat_ms / 2) {
+        if (c->out_start == c->out.len && elapsed(now, c->last_send) >= (uint64_t)c->heartbeat_ms / 2) {
             pd_frame_out o = pd__frame_out(c);
             if (pd_encode_ping(&o, 0) == PD_OK) c->last_send = now; /* stamped again when it is written */
         }

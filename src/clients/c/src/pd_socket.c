@@ -3,6 +3,10 @@
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #  define _POSIX_C_SOURCE 200809L
 #endif
+#if defined(_WIN32) && (!defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600)
+#  undef _WIN32_WINNT
+#  define _WIN32_WINNT 0x0600 /* WSAPoll, GetTickCount64: Vista and later */
+#endif
 #if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
 #  define _DARWIN_C_SOURCE
 #endif
