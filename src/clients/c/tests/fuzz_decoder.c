@@ -84,7 +84,8 @@ static const uint8_t interesting[] = {0x00, 0x01, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 
 
 static size_t mutate(uint8_t *buf, size_t len, const tk_frames *seeds)
 {
-    int rounds = 1 + (int)below(4), i;
+    int rounds = 1, i;
+    while (rounds < 8 && below(2) == 0) rounds++; /* mostly one or two: deep enough to stay near valid */
     for (i = 0; i < rounds; i++) {
         size_t at = below(len ? len : 1);
         switch (below(9)) {
