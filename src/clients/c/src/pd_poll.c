@@ -100,7 +100,10 @@ static void do_io(pd_client *c, int wait_ms)
 {
     int readable = 0, writable = 0;
     int wr = pd_client_want_write(c), rd = want_read(c);
-    if (pd_sock_wait(c->sock, rd, wr, wait_ms, &readable, &writable) != 0) return;
+    if (pd_sock_wait(c->sock, rd, wr, wait_ms, &readable, &writable) != 0) {
+        pd__lose(c, PD_ERR_IO, "poll failed on the socket");
+        return;
+    }
     if (c->sock == PD_INVALID_SOCKET) return;
     if (c->tcp_pending && writable) {
         char detail[PD_TEXT];
@@ -126,7 +129,8 @@ static uint64_t next_timer(const pd_client *c)
     case PD_STATE_WAITING: t = c->reconnect_at; break;
     case PD_STATE_CONNECTING: t = c->attempt_start + c->opt.connect_timeout_ms; break;
     case PD_STATE_CONNECTED:
-        t = c->last_send + (uint64_t)c->heartbeat_ms / 2;
+        /* While bytes wait for writability no PING is queued: the socket wakes us, not the clock. */
+        if (c->out_start == c->out.len) t = c->last_send + (uint64_t)c->heartbeat_ms / 2;
         if (c->last_recv + (uint64_t)c->timeout_ms < t) t = c->last_recv + (uint64_t)c->timeout_ms;
         break;
     default: break;

@@ -286,6 +286,39 @@ static void reconnects_after_a_hostile_frame_run(void)
     fake_close(&f);
 }
 
+static void small_send_buffer(pd_options *o)
+{
+    o->auto_reconnect = 0;
+    o->max_send_buffer = 256 * 1024;
+}
+
+static void a_server_that_stops_reading(void)
+{
+    fake f;
+    static uint8_t payload[60000];
+    int i, full = 0;
+    uint64_t began;
+    tk_peer *p = start(&f, small_send_buffer);
+    REQUIRE(p != NULL);
+    send_frame(&f, WELCOME_BODY);
+    TAKE(p, "WELCOME");
+    /* the fake never reads again: the kernel's buffers fill, then the client's own queue */
+    for (i = 0; i < 2000 && !full; i++) {
+        int rc = pd_publish(p->c, "r", payload, sizeof payload, NULL);
+        if (rc == PD_ERR_BUFFER_FULL) full = 1;
+        else CHECK(rc == PD_OK);
+        pd_client_poll(p->c, 0);
+    }
+    CHECK(full);
+    CHECK(pd_client_want_write(p->c));
+    began = tk_now_ms();
+    CHECK(pd_client_poll(p->c, 100) == 0); /* waits for writability, no busy loop, no event */
+    CHECK(tk_now_ms() - began >= 90);
+    CHECK(pd_client_state(p->c) == PD_STATE_CONNECTED);
+    tk_peer_free(p);
+    fake_close(&f);
+}
+
 int main(int argc, char **argv)
 {
     static const tk_test tests[] = {
@@ -299,6 +332,7 @@ int main(int argc, char **argv)
         {"byte_by_byte_and_coalesced", byte_by_byte_and_coalesced},
         {"refused_hello", refused_hello},
         {"reconnects_after_a_hostile_frame", reconnects_after_a_hostile_frame_run},
+        {"a_server_that_stops_reading", a_server_that_stops_reading},
     };
     return tk_run("hostile", tests, sizeof tests / sizeof tests[0], argc, argv);
 }
