@@ -195,6 +195,36 @@ run_project() {
   say "$summary"
 }
 
+# The C client (src/clients/c): a CMake build under ASan/UBSan, its tests against the built daemon and a
+# fake hostile server, and the fuzz loop (20 s); its counts join the totals. Installs cmake and gcc if missing.
+run_c_client_tests() {
+  local script="$repo_root/src/clients/c/tests/run-tests.sh" log="$logs_dir/c-client.log" started=$SECONDS
+  local status=0 counts passed=0 failed=0
+  local -a missing=()
+  command -v cmake >/dev/null || missing+=(cmake)
+  command -v cc >/dev/null || missing+=(gcc)
+  if ((${#missing[@]})); then
+    say "installing: ${missing[*]}"
+    if ! apt_install "${missing[@]}"; then
+      say "c-client: not run, apt-get could not install: ${missing[*]}"
+      total_failed=$((total_failed + 1))
+      return
+    fi
+  fi
+  timeout --kill-after=30 300 bash "$script" "$results_dir/c-client" >"$log" 2>&1 || status=$?
+  counts=$(sed -n 's/^c-client: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log" | tail -n 1)
+  if [[ -n "$counts" ]]; then read -r passed failed <<<"$counts"; fi
+  if ((status != 0 && failed == 0)); then failed=1; fi
+  if ((failed > 0)); then
+    say "---- c-client output ----"
+    show_log "$log"
+    say "---- end of c-client output ----"
+  fi
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  say "c-client: $passed passed, $failed failed ($((SECONDS - started)) s)"
+}
+
 main() {
   # One stream, so the closing "N passed, N failed" line is last however CI captures output.
   exec 2>&1
@@ -218,6 +248,7 @@ main() {
   for project in "${projects[@]}"; do
     run_project "$project" "$@"
   done
+  run_c_client_tests
 
   if ((total_skipped > 0)); then say "$total_skipped skipped"; fi
   say "$total_passed passed, $total_failed failed"
