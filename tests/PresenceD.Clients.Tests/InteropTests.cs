@@ -17,9 +17,9 @@ namespace PresenceD.Clients.Tests;
 public sealed class InteropTests : IAsyncLifetime
 {
     private const string Room = "interop";
-    private PresencedDaemon _daemon = null!;
+    private DaemonProcess _daemon = null!;
 
-    public async Task InitializeAsync() => _daemon = await PresencedDaemon.StartAsync();
+    public async Task InitializeAsync() => _daemon = await DaemonProcess.StartAsync();
 
     public async Task DisposeAsync() => await _daemon.DisposeAsync();
 
@@ -40,8 +40,8 @@ public sealed class InteropTests : IAsyncLifetime
         cs.MessageReceived += (_, m) => events.Add(m);
         cs.PresenceChanged += (_, p) => events.Add(p);
         string csConn = (await cs.ConnectAsync()).Conn;
-        JoinedMessage csJoined = await cs.JoinAsync(Room, csMeta);
-        Member cSeenByCs = Assert.Single(csJoined.Members, m => m.User == "c-user");
+        PresenceD.Client.JoinedMessage csJoined = await cs.JoinAsync(Room, csMeta);
+        PresenceD.Client.Member cSeenByCs = Assert.Single(csJoined.Members, m => m.User == "c-user");
         Assert.Equal(cConn, cSeenByCs.Conn);
         Assert.Equal(cMeta, cSeenByCs.Meta);
         await c.WaitAsync(l => IsDiff(l) && l.Contains($"joins=[cs-user/{csConn}:{Hex(csMeta)}]"), "the C# client's join");

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Text;
 using PresenceD.Client;
-using PresenceD.Protocol.Messages;
 using UnityEngine;
 
 namespace PresenceD.Samples
