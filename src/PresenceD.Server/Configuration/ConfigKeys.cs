@@ -27,6 +27,8 @@ internal static class ConfigKeys
         Duration("heartbeat_timeout", "Silence after which a connection is closed; must exceed heartbeat_interval.", true, Positive, o => o.HeartbeatTimeout, (o, v) => o.HeartbeatTimeout = v),
         Duration("hello_timeout", "Time a new connection has to send HELLO.", true, Positive, o => o.HelloTimeout, (o, v) => o.HelloTimeout = v),
         LongSize("send_queue_limit", "Queued outbound bytes after which a connection is a slow consumer; at least max_frame.", true, t => ParseSize(t), o => o.SendQueueLimit, (o, v) => o.SendQueueLimit = v),
+        LongSize("buffer_pool_max", "Most bytes the send and receive buffer pools keep for reuse between bursts; returns past it go to the GC.", true, t => ParseSize(t), o => o.BufferPoolMax, (o, v) => o.BufferPoolMax = v),
+        Duration("buffer_pool_trim_interval", "How often pooled buffers not used since the last trim are released; 0 = never.", true, NonNegative, o => o.BufferPoolTrimInterval, (o, v) => o.BufferPoolTrimInterval = v),
         Number("max_rooms_per_connection", "Most rooms one connection may be in.", true, t => ParseInt(t, 1, 1_000_000), o => o.MaxRoomsPerConnection, (o, v) => o.MaxRoomsPerConnection = v),
         Size("meta_max", "Largest member meta (size).", true, t => ParseIntSize(t, 0, MaxFrameCeiling), o => o.MetaMax, (o, v) => o.MetaMax = v),
         Number("name_max", "Longest room or user name, in bytes of UTF-8.", false, t => ParseInt(t, 1, 65_535), o => o.NameMax, (o, v) => o.NameMax = v),

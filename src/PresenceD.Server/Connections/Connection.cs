@@ -37,7 +37,7 @@ internal sealed partial class Connection : WheelTimer
         _server = server;
         Id = id;
         Remote = remote;
-        Outbound = new OutboundQueue(server.Options.SendQueueLimit);
+        Outbound = new OutboundQueue(server.Options.SendQueueLimit, server.Buffers.Send);
         Session = new Session(this);
         _lastSeenMs = server.Clock.NowMs;
     }

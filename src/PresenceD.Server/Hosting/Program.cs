@@ -146,6 +146,7 @@ internal static class Program
             logLevel.Level = applied.LogLevel;
             context.History.Reconfigure(applied.HistoryRooms, applied.HistorySize, applied.HistoryTtl);
             foreach (Connections.Connection connection in context.Connections.All) connection.Outbound.Limit = applied.SendQueueLimit;
+            context.Buffers.Configure(applied.BufferPoolMax, applied.BufferPoolTrimInterval);
             log.Log(refused.Count > 0 ? LogLevel.Warning : LogLevel.Information,
                 "reloaded: changed [{Changed}]; kept (restart needed) [{Refused}]", string.Join(", ", changed), string.Join(", ", refused));
         }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using PresenceD.Server.Backplane;
+using PresenceD.Server.Buffers;
 using PresenceD.Server.Configuration;
 using PresenceD.Server.Connections;
 using PresenceD.Server.Diagnostics;
@@ -29,6 +30,7 @@ internal sealed class ServerContext : IDisposable
         Clock = clock;
         NodeId = options.EffectiveNodeId.Length > 0 ? options.EffectiveNodeId : options.NodeId.Length > 0 ? options.NodeId : NewNodeId();
         Wheel = new TimerWheel(clock, options.TimerTick);
+        Buffers = new BufferPools(options.BufferPoolMax, options.BufferPoolTrimInterval, Wheel);
         History = HistoryStore.FromOptions(options, clock);
         // Metrics first: the backplane reports into them from its constructor on.
         Metrics = new ServerMetrics(() => Connections.Count, CountRooms, CountMembers);
@@ -53,6 +55,9 @@ internal sealed class ServerContext : IDisposable
     public string NodeId { get; }
 
     public TimerWheel Wheel { get; }
+
+    /// <summary>The connections' send and receive buffers, bounded by buffer_pool_max and trimmed on the wheel.</summary>
+    public BufferPools Buffers { get; }
 
     public HistoryStore History { get; }
 
@@ -81,6 +86,7 @@ internal sealed class ServerContext : IDisposable
     public void Dispose()
     {
         Wheel.Dispose();
+        Buffers.Dispose();
         Metrics.Dispose();
     }
 
