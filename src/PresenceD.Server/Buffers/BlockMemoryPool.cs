@@ -30,9 +30,13 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     {
         if (minBufferSize > BlockSize) return new Block(null, minBufferSize);
         Block? block = _blocks.TryPop();
-        if (block is not null) return block;
-        Interlocked.Add(ref _allocatedBytes, BlockSize);
-        return new Block(this, BlockSize);
+        if (block is null)
+        {
+            Interlocked.Add(ref _allocatedBytes, BlockSize);
+            block = new Block(this, BlockSize);
+        }
+        LeakTracker.Rent(block, BlockSize);
+        return block;
     }
 
     /// <summary>Lets go of the blocks not rented since the last trim; returns their bytes.</summary>
@@ -58,6 +62,11 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
 
         public Memory<byte> Memory => _array;
 
-        public void Dispose() => _pool?._blocks.TryPush(this);
+        public void Dispose()
+        {
+            if (_pool is null) return;
+            LeakTracker.Return(this);
+            _pool._blocks.TryPush(this);
+        }
     }
 }

@@ -42,14 +42,24 @@ internal sealed class SendBufferPool : ArrayPool<byte>
     {
         ArgumentOutOfRangeException.ThrowIfNegative(minimumLength);
         if (minimumLength == 0) return [];
-        if (minimumLength > MaxArrayLength) return Allocate(minimumLength);
-        int index = ClassOf(minimumLength);
-        return _classes[index].TryPop() ?? Allocate(MinArrayLength << index);
+        byte[] array;
+        if (minimumLength > MaxArrayLength)
+        {
+            array = Allocate(minimumLength);
+        }
+        else
+        {
+            int index = ClassOf(minimumLength);
+            array = _classes[index].TryPop() ?? Allocate(MinArrayLength << index);
+        }
+        LeakTracker.Rent(array, array.Length);
+        return array;
     }
 
     public override void Return(byte[] array, bool clearArray = false)
     {
         ArgumentNullException.ThrowIfNull(array);
+        LeakTracker.Return(array);
         int length = array.Length;
         if (length < MinArrayLength || length > MaxArrayLength || !BitOperations.IsPow2(length)) return; // not one of ours
         if (clearArray) Array.Clear(array);

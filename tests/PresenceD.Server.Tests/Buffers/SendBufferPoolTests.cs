@@ -94,4 +94,24 @@ public sealed class SendBufferPoolTests
         Assert.Equal(256 * KiB, dropped);
         Assert.Equal(8 * KiB, pool.RetainedBytes);
     }
+
+    [Fact]
+    public void In_debug_builds_a_buffer_collected_while_rented_is_reported()
+    {
+        var pool = new SendBufferPool(new PoolBudget(MiB));
+        long before = LeakTracker.Leaks;
+
+        RentAndForget(pool);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+
+#if DEBUG
+        Assert.True(LeakTracker.Leaks > before);
+#else
+        Assert.Equal(before, LeakTracker.Leaks); // the tags compile away
+#endif
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void RentAndForget(SendBufferPool pool) => pool.Rent(4 * KiB);
 }
