@@ -43,7 +43,7 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     public long TrimIdle() => (long)_blocks.TrimIdle() * BlockSize;
 
     /// <summary>Lets go of blocks until <paramref name="bytes"/> are released or none is left; returns the bytes released.</summary>
-    public long Drop(long bytes) => (long)_blocks.Drop((int)Math.Min(int.MaxValue, (bytes + BlockSize - 1) / BlockSize)) * BlockSize;
+    public long Drop(long bytes) => (long)_blocks.Drop(SendBufferPool.CountFor(bytes, BlockSize)) * BlockSize;
 
     protected override void Dispose(bool disposing)
     {

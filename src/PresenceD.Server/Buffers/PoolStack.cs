@@ -1,11 +1,15 @@
 namespace PresenceD.Server.Buffers;
 
 /// <summary>
-/// The free items of one size class: a stack under a spin lock (held for a few instructions, as in
-/// ArrayPool.Create's buckets), so the item returned last (still warm in cache) is rented first. Each item held is charged to a <see cref="PoolBudget"/> (when there is one) and
-/// a push without room is refused. The stack remembers the fewest items it held since the last
-/// <see cref="TrimIdle"/>: that many were not rented once in the interval, and a trim releases exactly those.
+/// The free items of one size class: a stack, so the item returned last (still warm in cache) is rented
+/// first. Each item held is charged to a <see cref="PoolBudget"/> (when there is one), and a push without
+/// room is refused. The stack remembers the fewest items it held since the last <see cref="TrimIdle"/>:
+/// that many were not rented once in the interval, and a trim releases exactly those.
 /// </summary>
+/// <remarks>
+/// Thread-safe. The lock is a spin lock held for a few instructions (as in ArrayPool.Create's buckets) and
+/// a leaf: nothing else is locked under it (the budget is an atomic counter).
+/// </remarks>
 internal sealed class PoolStack<T>
     where T : class
 {

@@ -14,7 +14,7 @@ internal sealed class SendBufferPool : ArrayPool<byte>
     public const int MaxArrayLength = 64 * 1024 * 1024;
 
     private const int MinShift = 12;
-    private const int ClassCount = 26 - MinShift + 1;
+    private const int ClassCount = 15; // 4 KiB << 14 = 64 MiB
 
     private readonly PoolStack<byte[]>[] _classes = new PoolStack<byte[]>[ClassCount];
     private long _allocatedBytes;
@@ -81,7 +81,7 @@ internal sealed class SendBufferPool : ArrayPool<byte>
         for (int i = ClassCount - 1; i >= 0 && dropped < bytes; i--)
         {
             long size = MinArrayLength << i;
-            dropped += _classes[i].Drop((int)Math.Min(int.MaxValue, (bytes - dropped + size - 1) / size)) * size;
+            dropped += _classes[i].Drop(CountFor(bytes - dropped, size)) * size;
         }
         return dropped;
     }
@@ -91,6 +91,9 @@ internal sealed class SendBufferPool : ArrayPool<byte>
         Interlocked.Add(ref _allocatedBytes, length);
         return GC.AllocateUninitializedArray<byte>(length);
     }
+
+    /// <summary>How many items of <paramref name="size"/> bytes make at least <paramref name="bytes"/> (capped, never overflowing).</summary>
+    internal static int CountFor(long bytes, long size) => (int)Math.Min(int.MaxValue, bytes / size + (bytes % size == 0 ? 0 : 1));
 
     private static int ClassOf(int length) => length <= MinArrayLength ? 0 : BitOperations.Log2((uint)length - 1) + 1 - MinShift;
 }

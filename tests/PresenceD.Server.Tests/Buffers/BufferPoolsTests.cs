@@ -111,9 +111,13 @@ public sealed class BufferPoolsTests
         using TimerWheel wheel = Wheel();
         var pools = new BufferPools(MiB, TimeSpan.FromSeconds(1), wheel);
         pools.Send.Return(pools.Send.Rent(64 * KiB));
+        pools.Send.Return(pools.Send.Rent(4 * KiB));
+        pools.Receive.Rent().Dispose();
 
         pools.Dispose();
 
+        Assert.Equal(0, pools.Send.RetainedBytes);
+        Assert.Equal(0, pools.Receive.RetainedBytes);
         Assert.Equal(0, pools.Budget.RetainedBytes);
         Assert.Equal(0, wheel.Count);
     }
