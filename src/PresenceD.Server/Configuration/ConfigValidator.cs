@@ -36,6 +36,11 @@ internal static class ConfigValidator
             throw Error(options, "send_queue_limit", "must be at least", "max_frame");
         }
 
+        if (options.BufferPoolTrimInterval > TimeSpan.Zero && options.BufferPoolTrimInterval < options.TimerTick)
+        {
+            throw Error(options, "buffer_pool_trim_interval", "must be 0 or at least", "timer_tick");
+        }
+
         if (options.PublishBurst > 0 && options.PublishRate == 0)
         {
             throw Error(options, "publish_burst", "needs a non-zero", "publish_rate");

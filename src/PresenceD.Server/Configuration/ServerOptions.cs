@@ -28,6 +28,11 @@ internal sealed class ServerOptions
 
     public long SendQueueLimit { get; set; } = 1024 * 1024;
 
+    public long BufferPoolMax { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Zero = never trim.</summary>
+    public TimeSpan BufferPoolTrimInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     public int MaxRoomsPerConnection { get; set; } = 64;
 
     public int MetaMax { get; set; } = 1024;

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.ObjectPool;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
@@ -20,16 +19,6 @@ namespace PresenceD.Server.Connections;
 /// </summary>
 internal sealed partial class Connection
 {
-    private static readonly PipeOptions InputOptions = new(
-        pool: BlockMemoryPool.Blocks,
-        readerScheduler: PipeScheduler.Inline,
-        writerScheduler: PipeScheduler.Inline,
-        pauseWriterThreshold: 0, // every read is parsed at once; max_frame bounds what stays buffered
-        minimumSegmentSize: BlockMemoryPool.BlockSize,
-        useSynchronizationContext: false);
-
-    private static readonly ObjectPool<Pipe> Pipes = new DefaultObjectPool<Pipe>(new PipePolicy(), maximumRetained: 4096);
-
     private ReceiveArgs? _receiveArgs;
     private Pipe? _pipe;
     private bool _readingData;
@@ -60,7 +49,7 @@ internal sealed partial class Connection
                     if (_socket.ReceiveAsync(args)) return;
                     if (!WaitedForData(args)) return;
                 }
-                _pipe ??= Pipes.Get();
+                _pipe ??= _host.Buffers.RentPipe();
                 _readingData = true;
                 args.SetBuffer(_pipe.Writer.GetMemory(1));
                 if (_socket.ReceiveAsync(args)) return;
@@ -138,7 +127,7 @@ internal sealed partial class Connection
         pipe.Reader.AdvanceTo(buffer.Start, buffer.End);
         if (buffer.IsEmpty && !_lastReadFilled)
         {
-            Pipes.Return(pipe);
+            _host.Buffers.ReturnPipe(pipe);
             _pipe = null;
         }
         if (!keepReading) EndReceiving();
@@ -184,7 +173,7 @@ internal sealed partial class Connection
     private void EndReceiving()
     {
         Pipe? pipe = Interlocked.Exchange(ref _pipe, null);
-        if (pipe is not null) Pipes.Return(pipe);
+        if (pipe is not null) _host.Buffers.ReturnPipe(pipe);
     }
 
     private bool ProcessFrames(ref ReadOnlySequence<byte> buffer, SendBatch batch)
@@ -237,19 +226,5 @@ internal sealed partial class Connection
     private sealed class ReceiveArgs(Connection connection) : SocketAsyncEventArgs(unsafeSuppressExecutionContextFlow: true)
     {
         protected override void OnCompleted(SocketAsyncEventArgs e) => connection.OnReceiveCompleted(this);
-    }
-
-    /// <summary>Pipes come back completed and reset, ready for the next connection or read.</summary>
-    private sealed class PipePolicy : IPooledObjectPolicy<Pipe>
-    {
-        public Pipe Create() => new(InputOptions);
-
-        public bool Return(Pipe pipe)
-        {
-            pipe.Writer.Complete();
-            pipe.Reader.Complete();
-            pipe.Reset();
-            return true;
-        }
     }
 }

@@ -36,7 +36,7 @@ internal sealed partial class Connection : WheelTimer
         _host = host;
         Id = id;
         Remote = remote;
-        Outbound = new OutboundQueue(host.Options.Current.SendQueueLimit);
+        Outbound = new OutboundQueue(host.Options.Current.SendQueueLimit, host.Buffers.Send);
         _lastSeenMs = host.Clock.NowMs;
     }
 

@@ -1,17 +1,21 @@
 using Microsoft.Extensions.Logging;
+using PresenceD.Server.Buffers;
 using PresenceD.Server.Configuration;
 using PresenceD.Server.Expiry;
 
 namespace PresenceD.Server.Connections;
 
-/// <summary>What every connection of one daemon shares: settings, clock and wheel, the registry, counters, the send scheduler and the log.</summary>
-internal sealed class ConnectionHost(LiveOptions options, IClock clock, TimerWheel wheel, ILogger logger)
+/// <summary>What every connection of one daemon shares: settings, clock and wheel, buffer pools, the registry, counters, the send scheduler and the log.</summary>
+internal sealed class ConnectionHost(LiveOptions options, IClock clock, TimerWheel wheel, BufferPools buffers, ILogger logger)
 {
     public LiveOptions Options { get; } = options;
 
     public IClock Clock { get; } = clock;
 
     public TimerWheel Wheel { get; } = wheel;
+
+    /// <summary>The send buffers, receive blocks and pipes, bounded by buffer_pool_max and trimmed when idle.</summary>
+    public BufferPools Buffers { get; } = buffers;
 
     public ILogger Logger { get; } = logger;
 

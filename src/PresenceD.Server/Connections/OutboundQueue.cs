@@ -6,20 +6,23 @@ namespace PresenceD.Server.Connections;
 /// <summary>
 /// A connection's bounded outbound bytes, double-buffered: producers (this connection's replies, other
 /// connections' fan-out) append whole frames to the pending buffer under a short lock; the send loop
-/// swaps it with the sending buffer and writes the whole batch with one send call. Buffers come from a
-/// pool and go back when the queue drains, so an idle connection holds none. The lock is this object's
+/// swaps it with the sending buffer and writes the whole batch with one send call. Buffers come from the
+/// server's send pool and go back when the queue drains, so an idle connection holds none. The lock is this object's
 /// monitor rather than a separate lock object, to keep the per-connection footprint small.
 /// </summary>
 internal sealed class OutboundQueue
 {
-    private static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 64 * 1024 * 1024, maxArraysPerBucket: 4096);
-
-    private FrameBuffer _pending = new(4096, Pool);
-    private FrameBuffer _sending = new(4096, Pool);
+    private FrameBuffer _pending;
+    private FrameBuffer _sending;
     private long _limit;
     private bool _sealed;
 
-    public OutboundQueue(long limit) => _limit = limit;
+    public OutboundQueue(long limit, ArrayPool<byte> pool)
+    {
+        _limit = limit;
+        _pending = new FrameBuffer(4096, pool);
+        _sending = new FrameBuffer(4096, pool);
+    }
 
     /// <summary>Bytes waiting for the send loop (not counting the batch being sent).</summary>
     public int PendingBytes => Volatile.Read(ref _pendingCount);

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using PresenceD.Server.Accept;
 using PresenceD.Server.Backplane;
+using PresenceD.Server.Buffers;
 using PresenceD.Server.Configuration;
 using PresenceD.Server.Connections;
 using PresenceD.Server.Diagnostics;
@@ -38,6 +39,7 @@ internal sealed class PresenceServer : IAsyncDisposable
         string nodeId = options.EffectiveNodeId.Length > 0 ? options.EffectiveNodeId : options.NodeId.Length > 0 ? options.NodeId : ConnIds.NewNodeId();
         ConnIds = new ConnIds(nodeId);
         Wheel = new TimerWheel(clock, options.TimerTick) { CallbackFailed = OnTimerFailed };
+        Buffers = new BufferPools(options.BufferPoolMax, options.BufferPoolTrimInterval, Wheel);
         History = HistoryStore.FromOptions(options, clock);
         Metrics = new ServerMetrics();
         Backplane = options.Backplane == BackplaneKind.Redis
@@ -46,7 +48,7 @@ internal sealed class PresenceServer : IAsyncDisposable
         Rooms = new RoomHub(Options, clock, Backplane);
         Jwt = options.Auth == AuthMode.Jwt ? JwtVerifier.FromFile(options.JwtSecretFile) : null;
         _dispatcher = new Dispatcher(Options, clock, Rooms, OnlineUsers, ConnIds, Jwt);
-        Connections = new ConnectionHost(Options, clock, Wheel, Logger);
+        Connections = new ConnectionHost(Options, clock, Wheel, Buffers, Logger);
         Metrics.Observe(Connections, _dispatcher.Counters, Rooms, Wheel);
     }
 
@@ -57,6 +59,8 @@ internal sealed class PresenceServer : IAsyncDisposable
     public ConnIds ConnIds { get; }
 
     public TimerWheel Wheel { get; }
+
+    public BufferPools Buffers { get; }
 
     public HistoryStore History { get; }
 
@@ -131,6 +135,7 @@ internal sealed class PresenceServer : IAsyncDisposable
         if (_historySweep is not null) await _historySweep.DisposeAsync();
         await Backplane.DisposeAsync();
         Wheel.Dispose();
+        Buffers.Dispose();
         Metrics.Dispose();
         _stopAccepting.Dispose();
     }

@@ -150,6 +150,7 @@ internal static class Program
             logLevel.Level = applied.LogLevel;
             server.History.Reconfigure(applied.HistoryRooms, applied.HistorySize, applied.HistoryTtl);
             foreach (Connections.Connection connection in server.Connections.Registry.All) connection.Outbound.Limit = applied.SendQueueLimit;
+            server.Buffers.Configure(applied.BufferPoolMax, applied.BufferPoolTrimInterval);
             log.Log(refused.Count > 0 ? LogLevel.Warning : LogLevel.Information,
                 "reloaded: changed [{Changed}]; kept (restart needed) [{Refused}]", string.Join(", ", changed), string.Join(", ", refused));
         }

@@ -115,7 +115,8 @@ public sealed class PrometheusExporterTests
         var backplane = new MemoryBackplane(HistoryStore.FromOptions(options.Current, SystemClock.Instance), SystemClock.Instance);
         var health = new BackplaneHealth(clustered: true, metrics.BackplaneLatency);
         var rooms = new RoomHub(options, SystemClock.Instance, new HealthOnly(backplane, health));
-        metrics.Observe(new ConnectionHost(options, SystemClock.Instance, wheel, NullLogger.Instance), new DispatchCounters(), rooms, wheel);
+        using var buffers = new PresenceD.Server.Buffers.BufferPools(options.Current.BufferPoolMax, TimeSpan.Zero, wheel);
+        metrics.Observe(new ConnectionHost(options, SystemClock.Instance, wheel, buffers, NullLogger.Instance), new DispatchCounters(), rooms, wheel);
         using var exporter = new PrometheusExporter(metrics.Meter);
         health.RecordLatency(TimeSpan.FromMilliseconds(2));
         health.CircuitState = BackplaneCircuitState.Open;

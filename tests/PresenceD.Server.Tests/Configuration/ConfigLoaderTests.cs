@@ -21,6 +21,8 @@ public sealed class ConfigLoaderTests : IDisposable
         { "heartbeat_timeout", "-1", "is not a duration" },
         { "hello_timeout", "0", "must be at least 1ms" },
         { "send_queue_limit", "lots", "is not a size" },
+        { "buffer_pool_max", "-1mb", "is not a size" },
+        { "buffer_pool_trim_interval", "often", "is not a duration" },
         { "max_rooms_per_connection", "0", "out of range" },
         { "meta_max", "1.5kb", "is not a size" },
         { "name_max", "0", "out of range" },
@@ -183,6 +185,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("--publish_burst=10", "command line --publish_burst: publish_burst 10 needs a non-zero publish_rate 0 (set by default)")]
     [InlineData("--admin_port=7400", "command line --admin_port: admin_port 7400 must differ from port 7400 (set by default)")]
     [InlineData("--timer_tick=10s", "command line --timer_tick: timer_tick 10s must not exceed heartbeat_interval 5s (set by default)")]
+    [InlineData("--buffer_pool_trim_interval=50ms", "command line --buffer_pool_trim_interval: buffer_pool_trim_interval 50ms must be 0 or at least timer_tick 100ms (set by default)")]
     [InlineData("--auth=jwt", "command line --auth: auth jwt needs jwt_secret_file")]
     public void Cross_key_rules(string arg, string expected)
         => Assert.Equal(expected, Assert.Throws<ConfigException>(() => Load([arg])).Message);
@@ -281,6 +284,7 @@ public sealed class ConfigLoaderTests : IDisposable
             "log_level", "max_connections", "max_frame", "send_queue_limit", "max_rooms_per_connection", "meta_max",
             "presence_limit", "online_max", "publish_rate", "publish_burst", "history_rooms", "history_size", "history_ttl",
             "heartbeat_interval", "heartbeat_timeout", "hello_timeout", "jwt_leeway", "drain_timeout", "sweep_interval",
+            "buffer_pool_max", "buffer_pool_trim_interval",
         ];
         Assert.Equal(expected.Order(), ConfigKeys.All.Where(k => k.Reloadable).Select(k => k.Name).Order());
     }
