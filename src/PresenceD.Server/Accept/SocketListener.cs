@@ -24,6 +24,10 @@ internal sealed class SocketListener : IDisposable
     // being refused while the accept loop catches up. Not a setting: the kernel's cap is the operator's knob.
     private const int ListenBacklog = 4096;
 
+    // Refused clients whose GOAWAY LIMIT lingers at once (close_linger each); past it a refusal is closed at once.
+    // Not a setting: it only bounds the descriptors a reconnect storm against a full server can hold.
+    private const int MaxLingeringRefusals = 1024;
+
     private readonly ConnectionHost _host;
     private readonly Func<Connection, IConnectionHandler> _openSession;
     private readonly Socket _listen;
@@ -145,17 +149,23 @@ internal sealed class SocketListener : IDisposable
             RefuseFull(socket, remote);
             return;
         }
+        Connection? connection = null;
         try
         {
             socket.NoDelay = true;
-            var connection = new Connection(socket, _host, Interlocked.Increment(ref _nextId), remote);
+            connection = new Connection(socket, _host, Interlocked.Increment(ref _nextId), remote);
             _host.Registry.Add(connection);
             connection.Start(_openSession(connection));
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            _host.Registry.Unreserve();
             _host.Logger.LogDebug("accept: connection gone during setup ({Error})", e.Message);
+            if (connection is not null)
+            {
+                connection.Abort(); // gives its place back
+                return;
+            }
+            _host.Registry.Unreserve();
             socket.Dispose();
         }
     }
@@ -172,11 +182,32 @@ internal sealed class SocketListener : IDisposable
         }
     }
 
-    /// <summary>GOAWAY LIMIT right after accept, best effort (one non-blocking send), then close.</summary>
+    /// <summary>
+    /// GOAWAY LIMIT right after accept, then the lingering close every connection gets (the client may already be
+    /// writing its HELLO). Past <see cref="MaxLingeringRefusals"/>: one non-blocking send, then close at once.
+    /// </summary>
     private void RefuseFull(Socket socket, EndPoint? remote)
     {
+        int max = _host.Options.Current.MaxConnections;
+        _host.Logger.LogInformation("conn from {Remote} refused: {Reason} (max_connections {Max})", remote, CloseReason.ServerFull, max);
+        if (_host.Registry.TryReserveRefusal(MaxLingeringRefusals))
+        {
+            try
+            {
+                var connection = new Connection(socket, _host, Interlocked.Increment(ref _nextId), remote);
+                _host.Registry.Add(connection);
+                connection.Refuse(CloseReason.ServerFull, $"max_connections {max}"); // counted when it closes
+                return;
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                _host.Registry.ReleaseRefusal();
+                _host.Counters.CountClose(CloseReason.ServerFull);
+                socket.Dispose();
+                return;
+            }
+        }
         _host.Counters.CountClose(CloseReason.ServerFull);
-        _host.Logger.LogInformation("conn from {Remote} refused: {Reason} (max_connections {Max})", remote, CloseReason.ServerFull, _host.Options.Current.MaxConnections);
         try
         {
             using var frame = new FrameBuffer(64);

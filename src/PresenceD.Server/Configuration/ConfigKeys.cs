@@ -23,8 +23,10 @@ internal static class ConfigKeys
         Number("max_connections", "Most open client connections, counted from accept (1-10000000); more are refused with GOAWAY LIMIT.", true, t => ParseInt(t, 1, 10_000_000), o => o.MaxConnections, (o, v) => o.MaxConnections = v),
         Size("max_frame", "Largest client frame body accepted (64b-16mb); a longer one is a protocol error that closes the connection.", true, t => ParseIntSize(t, 64, MaxFrameCeiling), o => o.MaxFrame, (o, v) => o.MaxFrame = v),
         Duration("heartbeat_interval", "How often clients must send a frame, told to them in WELCOME as heartbeat_ms (at least 1ms).", true, Positive, o => o.HeartbeatInterval, (o, v) => o.HeartbeatInterval = v),
-        Duration("heartbeat_timeout", "Silence after which a connection is closed with GOAWAY TIMEOUT (at least 1ms); must exceed heartbeat_interval.", true, Positive, o => o.HeartbeatTimeout, (o, v) => o.HeartbeatTimeout = v),
+        Duration("heartbeat_timeout", "Time without a complete client frame after which a connection is closed with GOAWAY TIMEOUT (at least 1ms); must exceed heartbeat_interval.", true, Positive, o => o.HeartbeatTimeout, (o, v) => o.HeartbeatTimeout = v),
+        Duration("frame_timeout", "Time a client frame may take from its first byte to its last, after HELLO (0s = the same as heartbeat_timeout; else from timer_tick to heartbeat_timeout); past it the connection is closed with GOAWAY TIMEOUT. Only a complete frame counts as a heartbeat.", true, NonNegative, o => o.FrameTimeout, (o, v) => o.FrameTimeout = v),
         Duration("hello_timeout", "Time a new connection has to send HELLO (at least 1ms); with proxy_protocol on, also the time it has to send its PROXY header.", true, Positive, o => o.HelloTimeout, (o, v) => o.HelloTimeout = v),
+        Duration("close_linger", "After a GOAWAY (or BYE) is written, how long the server keeps reading and discarding what the client still sends, its sending side shut, before it closes the socket, so the kernel does not reset the connection and destroy the GOAWAY (0s-1m; 0s = close at once).", true, t => AtMost(NonNegative(t), TimeSpan.FromMinutes(1), t), o => o.CloseLinger, (o, v) => o.CloseLinger = v),
         LongSize("send_queue_limit", "Outbound bytes queued for one connection (replies included) past which it is closed as a slow consumer; at least max_frame.", true, t => ParseSize(t), o => o.SendQueueLimit, (o, v) => o.SendQueueLimit = v),
         LongSize("buffer_pool_max", "Most bytes the send and receive buffer pools keep for reuse between bursts (a size); returns past it go to the GC.", true, t => ParseSize(t), o => o.BufferPoolMax, (o, v) => o.BufferPoolMax = v),
         Duration("buffer_pool_trim_interval", "How often pooled buffers not used since the last trim are released, and memory given back to the OS after a burst (0 = never; else at least timer_tick).", true, NonNegative, o => o.BufferPoolTrimInterval, (o, v) => o.BufferPoolTrimInterval = v),
@@ -59,6 +61,16 @@ internal static class ConfigKeys
     private static TimeSpan Positive(string text) => AtLeast(text, TimeSpan.FromMilliseconds(1));
 
     private static TimeSpan NonNegative(string text) => ParseDuration(text);
+
+    private static TimeSpan AtMost(TimeSpan value, TimeSpan max, string text)
+    {
+        if (value > max)
+        {
+            throw new FormatException($"'{text}' must be at most {FormatDuration(max)}");
+        }
+
+        return value;
+    }
 
     private static TimeSpan AtLeast(string text, TimeSpan min)
     {

@@ -8,6 +8,7 @@ internal static class ConfigValidator
     [
         "`heartbeat_timeout` must be greater than `heartbeat_interval`.",
         "`timer_tick` must not exceed `heartbeat_interval` nor `hello_timeout`.",
+        "`frame_timeout`, when not 0s, must be at least `timer_tick` and must not exceed `heartbeat_timeout`.",
         "`send_queue_limit` must be at least `max_frame`.",
         "`publish_burst` above 0 needs a non-zero `publish_rate`.",
         "`admin_port` must differ from `port`.",
@@ -29,6 +30,16 @@ internal static class ConfigValidator
         if (options.TimerTick > options.HelloTimeout)
         {
             throw Error(options, "timer_tick", "must not exceed", "hello_timeout");
+        }
+
+        if (options.FrameTimeout > TimeSpan.Zero && options.FrameTimeout < options.TimerTick)
+        {
+            throw Error(options, "frame_timeout", "must be at least", "timer_tick");
+        }
+
+        if (options.FrameTimeout > options.HeartbeatTimeout)
+        {
+            throw Error(options, "frame_timeout", "must not exceed", "heartbeat_timeout");
         }
 
         if (options.SendQueueLimit < options.MaxFrame)

@@ -24,7 +24,15 @@ internal sealed class ServerOptions
 
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>As configured; zero means the same as <see cref="HeartbeatTimeout"/> (see <see cref="EffectiveFrameTimeout"/>).</summary>
+    public TimeSpan FrameTimeout { get; set; } = TimeSpan.Zero;
+
+    /// <summary>The bound on one frame in force: <see cref="FrameTimeout"/>, or <see cref="HeartbeatTimeout"/> when that is zero.</summary>
+    public TimeSpan EffectiveFrameTimeout => FrameTimeout > TimeSpan.Zero ? FrameTimeout : HeartbeatTimeout;
+
     public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan CloseLinger { get; set; } = TimeSpan.FromSeconds(2);
 
     public long SendQueueLimit { get; set; } = 1024 * 1024;
 

@@ -23,8 +23,10 @@ internal enum CloseReason
     TokenExpired,
     /// <summary>HELLO did not arrive within hello_timeout.</summary>
     HelloTimeout,
-    /// <summary>Nothing arrived within heartbeat_timeout.</summary>
+    /// <summary>No complete frame arrived within heartbeat_timeout, and none had started.</summary>
     HeartbeatTimeout,
+    /// <summary>A frame that had started was still unfinished at frame_timeout (or at heartbeat_timeout since the last complete frame).</summary>
+    FrameTimeout,
     /// <summary>Queued outbound bytes exceeded send_queue_limit.</summary>
     SlowConsumer,
     /// <summary>max_connections reached at accept.</summary>

@@ -23,6 +23,7 @@ internal static class CloseReasons
         CloseReason.TokenExpired => (ErrorCode.Auth, "token expired", 0),
         CloseReason.HelloTimeout => (ErrorCode.Timeout, "hello timeout", 0),
         CloseReason.HeartbeatTimeout => (ErrorCode.Timeout, "heartbeat timeout", 0),
+        CloseReason.FrameTimeout => (ErrorCode.Timeout, "frame timeout", 0),
         CloseReason.SlowConsumer => (ErrorCode.SlowConsumer, "send queue over send_queue_limit", 0),
         CloseReason.ServerFull => (ErrorCode.Limit, "server full", Jitter(1000, 5000)),
         CloseReason.ServerShutdown => (ErrorCode.Shutdown, "server shutting down", Jitter(500, Math.Max(1000, (long)options.DrainTimeout.TotalMilliseconds))),

@@ -13,9 +13,11 @@ namespace PresenceD.Server.Connections;
 /// connection): a zero-byte receive waits for data with no buffer, then the bytes go through a Pipe
 /// (which stitches frames that span reads) into the frame reader and the dispatcher. The Pipe itself is
 /// borrowed from a pool only while bytes are buffered and goes back as soon as a read ends on a frame
-/// boundary, so an idle connection holds neither a buffer nor a pipe. Heartbeats are stamped here, when
-/// bytes are read, not when a request finishes. Each read is one entry point: the frames it queues to any
-/// connection go out through one <see cref="SendBatch"/>, sent when the read was parsed.
+/// boundary, so an idle connection holds neither a buffer nor a pipe. Heartbeats are stamped here: a
+/// complete frame stamps the time of the read that completed it (not when a slow request finishes), and a
+/// frame left unfinished by a read starts the frame deadline. Each read is one entry point: the frames it
+/// queues to any connection go out through one <see cref="SendBatch"/>, sent when the read was parsed. Once the
+/// connection is closing, the receive side only drains (Connection.Linger.cs).
 /// </summary>
 internal sealed partial class Connection
 {
@@ -24,6 +26,8 @@ internal sealed partial class Connection
     private bool _readingData;
     private bool _lastReadFilled;
     private Task? _pendingDispatch;
+    private long _readAtMs;
+    private bool _framesInRead;
 
     /// <summary>Starts receiving; each completion continues the loop on the thread that completed it.</summary>
     private void StartReceiving()
@@ -55,10 +59,12 @@ internal sealed partial class Connection
                 if (_socket.ReceiveAsync(args)) return;
                 if (!OnDataReceived(args)) return;
             }
+            DrainInput();
         }
         catch (ObjectDisposedException)
         {
             RequestClose(CloseReason.SocketError, "socket closed");
+            InputEnded();
         }
         catch (Exception e)
         {
@@ -68,6 +74,11 @@ internal sealed partial class Connection
 
     private void OnReceiveCompleted(ReceiveArgs args)
     {
+        if (_draining)
+        {
+            OnDrainCompleted(args);
+            return;
+        }
         try
         {
             bool goOn = _readingData ? OnDataReceived(args) : WaitedForData(args);
@@ -83,7 +94,7 @@ internal sealed partial class Connection
     {
         if (args.SocketError == SocketError.Success) return true;
         RequestClose(CloseReason.SocketError, args.SocketError.ToString());
-        EndReceiving();
+        InputEnded();
         return false;
     }
 
@@ -97,10 +108,11 @@ internal sealed partial class Connection
         {
             RequestClose(received == 0 && args.SocketError == SocketError.Success ? CloseReason.ClientClosed : CloseReason.SocketError,
                 args.SocketError == SocketError.Success ? null : args.SocketError.ToString());
-            EndReceiving();
+            InputEnded();
             return false;
         }
-        Volatile.Write(ref _lastSeenMs, _host.Clock.NowMs);
+        _readAtMs = _host.Clock.NowMs;
+        _framesInRead = false;
         _lastReadFilled = received == args.Count;
         _host.Counters.CountBytesReceived(received);
         pipe.Writer.Advance(received);
@@ -121,17 +133,18 @@ internal sealed partial class Connection
         return CompleteRead(pipe, buffer, keepReading);
     }
 
-    /// <summary>Hands the unparsed rest back to the pipe and decides whether to receive again.</summary>
+    /// <summary>Hands the unparsed rest back to the pipe; true: receive again (a closing connection then drains).</summary>
     private bool CompleteRead(Pipe pipe, ReadOnlySequence<byte> buffer, bool keepReading)
     {
         pipe.Reader.AdvanceTo(buffer.Start, buffer.End);
+        NoteUnparsed(buffer.IsEmpty);
         if (buffer.IsEmpty && !_lastReadFilled)
         {
             _host.Buffers.ReturnPipe(pipe);
             _pipe = null;
         }
         if (!keepReading) EndReceiving();
-        return keepReading;
+        return true;
     }
 
     /// <summary>
@@ -166,7 +179,7 @@ internal sealed partial class Connection
             _host.Logger.LogError(e, "conn {Conn}: receive failed", LogName);
             RequestClose(CloseReason.InternalError, e.GetType().Name);
         }
-        EndReceiving();
+        InputEnded();
     }
 
     /// <summary>The receive side is done: give the pipe back (the socket itself closes in Finish).</summary>
@@ -190,6 +203,11 @@ internal sealed partial class Connection
             {
                 ProtocolViolation(CloseReason.FrameTooLarge, e.Message, buffer, batch);
                 return false;
+            }
+            if (!_framesInRead)
+            {
+                _framesInRead = true;
+                Volatile.Write(ref _lastSeenMs, _readAtMs); // only a complete frame is a heartbeat
             }
             ClientRequest request;
             try

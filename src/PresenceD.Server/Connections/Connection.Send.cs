@@ -42,7 +42,7 @@ internal sealed partial class Connection
                 Interlocked.Exchange(ref _sending, 0);
                 if (_finishWhenFlushed)
                 {
-                    Finish();
+                    OnFlushed();
                     return;
                 }
                 // A producer may have queued after TryTakeBatch and seen the flag still set: look again.

@@ -11,9 +11,9 @@ namespace PresenceD.Server.Connections;
 
 /// <summary>
 /// One client socket: the receive side (socket -> pipe -> frames -> handler, Connection.Receive.cs), the
-/// send side (outbound queue -> socket, one send per batch, Connection.Send.cs) and the close, here. Every
-/// close goes through <see cref="RequestClose"/> (first reason wins), which tells the handler once, and ends
-/// in <see cref="Finish"/> exactly once.
+/// send side (outbound queue -> socket, one send per batch, Connection.Send.cs), the lingering end of a close
+/// (Connection.Linger.cs) and the close, here. Every close goes through <see cref="RequestClose"/> (first
+/// reason wins), which tells the handler once, and ends in <see cref="Finish"/> exactly once.
 /// </summary>
 internal sealed partial class Connection : WheelTimer
 {
@@ -24,10 +24,13 @@ internal sealed partial class Connection : WheelTimer
     private TokenExpiryTimer? _tokenTimer;
     private int _closeRequested;
     private int _finished;
+    private int _concluded;
     private volatile bool _finishWhenFlushed;
     private volatile bool _helloDone;
     private string? _closeDetail;
+    // The last complete frame (the heartbeat), and the first byte of a frame not complete yet (NoFrame: none).
     private long _lastSeenMs;
+    private long _frameStartMs = NoFrame;
 
     public Connection(Socket socket, ConnectionHost host, long id, EndPoint? remote)
     {
@@ -101,8 +104,10 @@ internal sealed partial class Connection : WheelTimer
     }
 
     /// <summary>
-    /// The connection is its own hello/heartbeat timer (one object less per connection): the deadline fires,
-    /// then the last-seen stamp decides whether to close or re-arm lazily.
+    /// The connection is its own hello/heartbeat/frame timer (one object less per connection): the deadline
+    /// fires, then the stamps decide whether to close or re-arm lazily. After HELLO the deadline is the earlier
+    /// of the last complete frame + heartbeat_timeout and the first byte of an unfinished frame + frame_timeout;
+    /// a connection in the middle of a frame when it passes is a frame timeout, else a heartbeat timeout.
     /// </summary>
     protected internal override void OnExpired(long nowMs)
     {
@@ -112,16 +117,58 @@ internal sealed partial class Connection : WheelTimer
             RequestClose(CloseReason.HelloTimeout);
             return;
         }
-        long timeout = (long)Options.HeartbeatTimeout.TotalMilliseconds;
-        long due = LastSeenMs + timeout;
-        if (nowMs >= due) RequestClose(CloseReason.HeartbeatTimeout, $"silent for {nowMs - LastSeenMs} ms");
-        else _host.Wheel.Schedule(this, due); // frames arrived meanwhile: re-arm lazily
+        long lastSeen = LastSeenMs;
+        long frameStart = Volatile.Read(ref _frameStartMs);
+        long due = LivenessDue(lastSeen, frameStart);
+        if (nowMs < due)
+        {
+            // Frames arrived meanwhile: re-arm lazily, unless the receive side armed an earlier frame deadline.
+            _host.Wheel.ScheduleNoLaterThan(this, due);
+        }
+        else if (frameStart != NoFrame)
+        {
+            RequestClose(CloseReason.FrameTimeout, $"a frame unfinished after {nowMs - frameStart} ms, the last complete one {nowMs - lastSeen} ms ago");
+        }
+        else
+        {
+            RequestClose(CloseReason.HeartbeatTimeout, $"silent for {nowMs - lastSeen} ms");
+        }
+    }
+
+    /// <summary>
+    /// At the end of a read: a frame left unfinished starts the frame deadline, unless it is the one that was
+    /// already unfinished before this read. A frame_timeout below heartbeat_timeout may need the timer earlier
+    /// (otherwise the armed heartbeat deadline always comes first, and no lock is taken).
+    /// </summary>
+    private void NoteUnparsed(bool onFrameBoundary)
+    {
+        if (onFrameBoundary)
+        {
+            if (_frameStartMs != NoFrame) Volatile.Write(ref _frameStartMs, NoFrame);
+            return;
+        }
+        if (!_framesInRead && _frameStartMs != NoFrame) return;
+        long start = _readAtMs;
+        Interlocked.Exchange(ref _frameStartMs, start);
+        ServerOptions options = Options;
+        if (_helloDone && !IsClosing && options.EffectiveFrameTimeout < options.HeartbeatTimeout)
+        {
+            _host.Wheel.ScheduleNoLaterThan(this, start + (long)options.EffectiveFrameTimeout.TotalMilliseconds);
+        }
+    }
+
+    private long LivenessDue(long lastSeen, long frameStart)
+    {
+        ServerOptions options = Options;
+        long due = lastSeen + (long)options.HeartbeatTimeout.TotalMilliseconds;
+        return frameStart == NoFrame ? due : Math.Min(due, frameStart + (long)options.EffectiveFrameTimeout.TotalMilliseconds);
     }
 
     /// <summary>
     /// Closes the connection for <paramref name="reason"/>; the first call wins. Queues the GOAWAY the
     /// protocol names for the reason, tells the handler (on a pool thread, so the caller may hold any lock),
-    /// and lets the send side flush before the socket closes, bounded by a deadline.
+    /// and lets the send side flush before the socket closes, bounded by a deadline; then the close lingers
+    /// (Connection.Linger.cs). From here on the receive side reads only to discard.
     /// </summary>
     public void RequestClose(CloseReason reason, string? detail = null, ErrorCode goAwayCode = ErrorCode.None)
     {
@@ -138,7 +185,7 @@ internal sealed partial class Connection : WheelTimer
         {
             Outbound.EnqueueFinal(output => ServerFrames.GoAway(output, code, message, reconnectMs));
         }
-        ThreadPool.UnsafeQueueUserWorkItem(static c => c.RaiseClosing(), this, preferLocal: false);
+        if (!_refused) ThreadPool.UnsafeQueueUserWorkItem(static c => c.RaiseClosing(), this, preferLocal: false);
         if (flush)
         {
             _closeDeadline = new CloseDeadlineTimer(this);
@@ -152,7 +199,7 @@ internal sealed partial class Connection : WheelTimer
         }
     }
 
-    /// <summary>Cuts the socket now (peer gone, or the flush deadline passed).</summary>
+    /// <summary>Cuts the socket now (peer gone, or the flush or linger deadline passed).</summary>
     public void Abort()
     {
         if (Volatile.Read(ref _closeRequested) == 0) RequestClose(CloseReason.InternalError, "aborted");
@@ -187,6 +234,7 @@ internal sealed partial class Connection : WheelTimer
         if (Interlocked.Exchange(ref _finished, 1) != 0) return;
         if (_closeDeadline is not null) _host.Wheel.Cancel(_closeDeadline);
         // Out of the count before the socket closes: a client that saw the close may connect again at once.
+        ReleasePlace();
         _host.Registry.Remove(this);
         try
         {
@@ -200,7 +248,18 @@ internal sealed partial class Connection : WheelTimer
         }
         _socket.Dispose();
         Outbound.ReleaseAll();
+        Concluded();
+    }
+
+    /// <summary>
+    /// The close is over for the client (its last frame written, or the socket gone): counted and logged once,
+    /// when the linger starts or, without one, when the socket closes.
+    /// </summary>
+    private void Concluded()
+    {
+        if (Interlocked.Exchange(ref _concluded, 1) != 0) return;
         _host.Counters.CountClose(CloseReason);
+        if (_refused) return; // logged once, by the listener that refused it
         _host.Logger.LogInformation("conn {Conn} user {User} from {Remote} closed: {Reason}{Detail}",
             LogName, _handler?.User ?? "", Remote, CloseReason, _closeDetail is null ? "" : " (" + _closeDetail + ")");
     }

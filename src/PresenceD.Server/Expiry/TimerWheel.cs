@@ -66,31 +66,53 @@ internal sealed class TimerWheel : IDisposable
     {
         lock (_lock)
         {
-            if (timer.State == WheelTimer.Scheduled)
-            {
-                Unlink(timer);
-            }
-            else
-            {
-                _count++;
-            }
-
-            long dueTick = Math.Max(CeilingTick(dueAtMs), _nextTick);
-            int slot = (int)(dueTick & _slotMask);
-            timer.DueAtMs = dueAtMs;
-            timer.WheelSlot = slot;
-            timer.WheelPrev = null;
-            WheelTimer? head = _slots[slot];
-            timer.WheelNext = head;
-            if (head is not null)
-            {
-                head.WheelPrev = timer;
-            }
-
-            _slots[slot] = timer;
-            // Exchange, not a plain store: Advance may be moving Pending to Running concurrently.
-            Interlocked.Exchange(ref timer.State, WheelTimer.Scheduled);
+            Link(timer, dueAtMs);
         }
+    }
+
+    /// <summary>
+    /// Arms <paramref name="timer"/> for <paramref name="dueAtMs"/> unless it is already armed (or about to fire) for
+    /// that time or earlier: two threads that each want it to fire by their own deadline cannot undo each other.
+    /// </summary>
+    public void ScheduleNoLaterThan(WheelTimer timer, long dueAtMs)
+    {
+        lock (_lock)
+        {
+            if ((timer.State is WheelTimer.Scheduled or WheelTimer.Pending) && timer.DueAtMs <= dueAtMs)
+            {
+                return;
+            }
+
+            Link(timer, dueAtMs);
+        }
+    }
+
+    private void Link(WheelTimer timer, long dueAtMs)
+    {
+        if (timer.State == WheelTimer.Scheduled)
+        {
+            Unlink(timer);
+        }
+        else
+        {
+            _count++;
+        }
+
+        long dueTick = Math.Max(CeilingTick(dueAtMs), _nextTick);
+        int slot = (int)(dueTick & _slotMask);
+        timer.DueAtMs = dueAtMs;
+        timer.WheelSlot = slot;
+        timer.WheelPrev = null;
+        WheelTimer? head = _slots[slot];
+        timer.WheelNext = head;
+        if (head is not null)
+        {
+            head.WheelPrev = timer;
+        }
+
+        _slots[slot] = timer;
+        // Exchange, not a plain store: Advance may be moving Pending to Running concurrently.
+        Interlocked.Exchange(ref timer.State, WheelTimer.Scheduled);
     }
 
     /// <summary>Disarms <paramref name="timer"/>; false when it was not armed or its callback already started.</summary>

@@ -124,9 +124,11 @@ internal sealed class PresenceServer : IAsyncDisposable
         Logger.LogInformation("draining {Connections} connections (drain_timeout {Timeout})", registry.Count, timeout);
         foreach (Connection connection in registry.All) connection.RequestClose(CloseReason.ServerShutdown);
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        while (registry.Count > 0 && Environment.TickCount64 < deadline) await Task.Delay(20);
+        // Until every socket is closed, lingering ones included: a close cut short by the exit is a reset.
+        while (registry.Live > 0 && Environment.TickCount64 < deadline) await Task.Delay(20);
+        int left = registry.Live;
         foreach (Connection connection in registry.All) connection.Abort();
-        Logger.LogInformation("drained; {Left} connections cut at the deadline", registry.Count);
+        Logger.LogInformation("drained; {Left} connections cut at the deadline", left);
     }
 
     public async ValueTask DisposeAsync()

@@ -19,7 +19,9 @@ public sealed class ConfigLoaderTests : IDisposable
         { "max_frame", "1tb", "unknown size unit" },
         { "heartbeat_interval", "5x", "unknown duration unit" },
         { "heartbeat_timeout", "-1", "is not a duration" },
+        { "frame_timeout", "-1s", "is not a duration" },
         { "hello_timeout", "0", "must be at least 1ms" },
+        { "close_linger", "2m", "must be at most 1m" },
         { "send_queue_limit", "lots", "is not a size" },
         { "buffer_pool_max", "-1mb", "is not a size" },
         { "buffer_pool_trim_interval", "often", "is not a duration" },
@@ -115,6 +117,9 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(65_536, options.MaxFrame);
         Assert.Equal(1_048_576, options.SendQueueLimit);
         Assert.Equal(TimeSpan.FromSeconds(15), options.HeartbeatTimeout);
+        Assert.Equal(TimeSpan.Zero, options.FrameTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(15), options.EffectiveFrameTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.CloseLinger);
         Assert.Equal(TimeSpan.FromMinutes(10), options.HistoryTtl);
         Assert.Equal(TimeSpan.FromMilliseconds(100), options.TimerTick);
         Assert.Equal(LogLevel.Information, options.LogLevel);
@@ -186,6 +191,8 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("--admin_port=7400", "command line --admin_port: admin_port 7400 must differ from port 7400 (set by default)")]
     [InlineData("--timer_tick=10s", "command line --timer_tick: timer_tick 10s must not exceed heartbeat_interval 5s (set by default)")]
     [InlineData("--buffer_pool_trim_interval=50ms", "command line --buffer_pool_trim_interval: buffer_pool_trim_interval 50ms must be 0 or at least timer_tick 100ms (set by default)")]
+    [InlineData("--frame_timeout=20s", "command line --frame_timeout: frame_timeout 20s must not exceed heartbeat_timeout 15s (set by default)")]
+    [InlineData("--frame_timeout=50ms", "command line --frame_timeout: frame_timeout 50ms must be at least timer_tick 100ms (set by default)")]
     [InlineData("--auth=jwt", "command line --auth: auth jwt needs jwt_secret_file")]
     public void Cross_key_rules(string arg, string expected)
         => Assert.Equal(expected, Assert.Throws<ConfigException>(() => Load([arg])).Message);
@@ -283,8 +290,8 @@ public sealed class ConfigLoaderTests : IDisposable
         [
             "log_level", "max_connections", "max_frame", "send_queue_limit", "max_rooms_per_connection", "meta_max",
             "presence_limit", "online_max", "publish_rate", "publish_burst", "history_rooms", "history_size", "history_ttl",
-            "heartbeat_interval", "heartbeat_timeout", "hello_timeout", "jwt_leeway", "drain_timeout", "sweep_interval",
-            "buffer_pool_max", "buffer_pool_trim_interval",
+            "heartbeat_interval", "heartbeat_timeout", "frame_timeout", "hello_timeout", "close_linger", "jwt_leeway", "drain_timeout",
+            "sweep_interval", "buffer_pool_max", "buffer_pool_trim_interval",
         ];
         Assert.Equal(expected.Order(), ConfigKeys.All.Where(k => k.Reloadable).Select(k => k.Name).Order());
     }

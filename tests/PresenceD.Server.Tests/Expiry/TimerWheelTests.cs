@@ -51,6 +51,49 @@ public sealed class TimerWheelTests
     }
 
     [Fact]
+    public void Schedule_no_later_than_only_ever_moves_a_timer_earlier_and_arms_one_that_is_not_armed()
+    {
+        var clock = new FakeClock(1_000);
+        using var wheel = new TimerWheel(clock, TimeSpan.FromMilliseconds(100), 64);
+        var timer = new CountingTimer();
+
+        wheel.ScheduleNoLaterThan(timer, 1_500);
+        Assert.Equal(1_500, timer.DueAt);
+        wheel.ScheduleNoLaterThan(timer, 1_900); // later: kept at 1_500
+        Assert.Equal(1_500, timer.DueAt);
+        wheel.ScheduleNoLaterThan(timer, 1_200); // earlier: moved
+        Assert.Equal(1_200, timer.DueAt);
+        Assert.Equal(1, wheel.Count);
+
+        clock.Set(1_200);
+        Assert.Equal(1, wheel.Advance());
+        Assert.Equal(0, wheel.Count);
+    }
+
+    [Fact]
+    public void A_callback_that_re_arms_no_later_than_keeps_an_earlier_deadline_another_thread_set_meanwhile()
+    {
+        var clock = new FakeClock(1_000);
+        using var wheel = new TimerWheel(clock, TimeSpan.FromMilliseconds(100), 64);
+        var timer = new CountingTimer
+        {
+            OnFire = (t, now) =>
+            {
+                if (t.Fired > 1) return;
+                wheel.ScheduleNoLaterThan(t, now + 300); // what another thread asks while the callback runs
+                wheel.ScheduleNoLaterThan(t, now + 900); // the callback's own, later re-arm
+            },
+        };
+        wheel.Schedule(timer, 1_100);
+        clock.Set(1_100);
+        Assert.Equal(1, wheel.Advance());
+        Assert.Equal(1_400, timer.DueAt);
+        clock.Set(1_400);
+        Assert.Equal(1, wheel.Advance());
+        Assert.Equal(2, timer.Fired);
+    }
+
+    [Fact]
     public void A_due_time_between_ticks_fires_at_the_next_tick_boundary()
     {
         var clock = new FakeClock(1_000);
