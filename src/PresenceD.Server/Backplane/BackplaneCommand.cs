@@ -31,6 +31,6 @@ internal readonly record struct BackplaneCommand(CommandKind Kind, RedisChannel 
     {
         CommandKind.Publish => batch.PublishAsync(Channel, Payload),
         CommandKind.Barrier => Task.CompletedTask,
-        _ => batch.ScriptEvaluateAsync(Script, Keys, Args),
+        _ => batch.ScriptEvaluateAsync(Script!, Keys, Args),
     };
 }

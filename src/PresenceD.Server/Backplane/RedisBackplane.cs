@@ -173,18 +173,17 @@ internal sealed class RedisBackplane : IBackplane
     /// <summary>An epoch for a room whose Redis history is missing (new, expired, or lost with Redis's data).</summary>
     internal string NewEpoch() => NodeId + "-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
 
-    private void OnChannelMessage(RedisChannel channel, RedisValue value)
+    private void OnChannelMessage(RedisRoomBroker broker, RedisValue value)
     {
         Health.CountReceived();
-        string name = channel!;
         try
         {
-            if (Channels.Find(name[RoomKeys.ChannelPrefix.Length..]) is { } broker) broker.OnEnvelope(value!);
+            broker.OnEnvelope((byte[])value!);
         }
         catch (Exception e)
         {
             Health.CountFailure();
-            Logger.LogError(e, "envelope on {Channel} could not be applied", name);
+            Logger.LogError(e, "envelope on {Channel} could not be applied", broker.Keys.ChannelName);
         }
     }
 

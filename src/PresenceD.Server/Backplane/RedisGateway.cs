@@ -10,8 +10,8 @@ namespace PresenceD.Server.Backplane;
 /// <summary>
 /// The one way to Redis: a StackExchange.Redis multiplexer whose every call runs through a Polly pipeline
 /// (timeout = redis_timeout, then a circuit breaker), so a hung or dead Redis costs each caller at most the
-/// timeout and, once the breaker opens, nothing at all. 1.2.6 takes no cancellation tokens: the timeout
-/// abandons the call (WaitAsync) rather than cancelling it.
+/// timeout and, once the breaker opens, nothing at all. The library takes no cancellation tokens for commands:
+/// the timeout abandons the call (WaitAsync) rather than cancelling it; its own AsyncTimeout ends it soon after.
 /// </summary>
 internal sealed class RedisGateway : IDisposable
 {
@@ -28,8 +28,17 @@ internal sealed class RedisGateway : IDisposable
         int timeoutMs = (int)Math.Max(1, timeout.TotalMilliseconds);
         configuration.ConnectTimeout = Math.Max(timeoutMs, 1000);
         configuration.SyncTimeout = timeoutMs;
-        configuration.ResponseTimeout = timeoutMs;
+        configuration.AsyncTimeout = timeoutMs;
         configuration.KeepAlive = Math.Max(1, timeoutMs / 1000);
+        // Fail fast while disconnected: the default backlog queues commands until their timeout, which hides an
+        // outage from the circuit breaker and delivers stale presence writes late. The writer's own queue and the
+        // resync after recovery are what carry the node through an outage.
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        // Reconnect soon after a failover instead of backing off exponentially (the default): a promoted replica
+        // should be in use within about a second.
+        configuration.ReconnectRetryPolicy = new LinearRetry(Math.Clamp(timeoutMs, 250, 1000));
+        // The library's own retry (DatabaseExtensions.WithRetry) is never used and its circuit breaker is left
+        // unset (none): Polly's breaker below is the only one, so they do not stack.
         Multiplexer = ConnectionMultiplexer.Connect(configuration);
         Database = Multiplexer.GetDatabase();
         Subscriber = Multiplexer.GetSubscriber();
