@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using PresenceD.Cluster.Tests.Support;
 using PresenceD.Protocol.Messages;
+using PresenceD.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace PresenceD.Cluster.Tests.Backplane;
