@@ -11,6 +11,8 @@ internal static class ConfigKeys
     private const int MaxFrameCeiling = 16 * 1024 * 1024;
 
     private static readonly (string, AuthMode)[] AuthChoices = [("none", AuthMode.None), ("jwt", AuthMode.Jwt)];
+    private static readonly (string, OnlineVisibility)[] VisibilityChoices =
+        [("all", OnlineVisibility.All), ("shared_rooms", OnlineVisibility.SharedRooms), ("claim", OnlineVisibility.Claim)];
     private static readonly (string, BackplaneKind)[] BackplaneChoices = [("memory", BackplaneKind.Memory), ("redis", BackplaneKind.Redis)];
     private static readonly (string, LogLevel)[] LogLevelChoices =
         [("trace", LogLevel.Trace), ("debug", LogLevel.Debug), ("info", LogLevel.Information), ("warning", LogLevel.Warning), ("error", LogLevel.Error)];
@@ -41,6 +43,7 @@ internal static class ConfigKeys
         Text("jwt_secret_file", "File holding the HS256 secret (its bytes without trailing spaces, tabs, CR and LF); with auth jwt, this or jwt_public_key_file (or both) is required; re-read on SIGHUP; relative to the working directory.", false, t => t, o => o.JwtSecretFile, (o, v) => o.JwtSecretFile = v),
         Text("jwt_public_key_file", "File of public keys for RS256 and ES256 tokens: PEM (PUBLIC KEY, RSA PUBLIC KEY or CERTIFICATE blocks) or a JWKS document; a token's kid picks the JWK with that kid; re-read on SIGHUP; relative to the working directory.", false, t => t, o => o.JwtPublicKeyFile, (o, v) => o.JwtPublicKeyFile = v),
         Duration("jwt_leeway", "Clock skew allowed when checking token expiry (0s or more).", true, NonNegative, o => o.JwtLeeway, (o, v) => o.JwtLeeway = v),
+        Choice("online_visibility", "Whom ONLINE may report: all (every user), shared_rooms (the asker and users sharing a room with it now, cluster-wide), or claim (the JWT see claim: user patterns and @shared_rooms; without it as shared_rooms; needs auth jwt). A hidden user is reported exactly as an offline one.", false, VisibilityChoices, o => o.OnlineVisibility, (o, v) => o.OnlineVisibility = v),
         Text("history_rooms", "Rooms that keep message history: comma separated names or prefixes ending in '*' ('*' alone: every room); empty = none.", true, ParseHistoryRooms, o => o.HistoryRooms, (o, v) => o.HistoryRooms = v),
         Number("history_size", "Messages kept per history room (1-1000000).", true, t => ParseInt(t, 1, 1_000_000), o => o.HistorySize, (o, v) => o.HistorySize = v),
         Duration("history_ttl", "How long a history message is kept (at least 1ms); in a cluster a room's whole history expires this long after its last message.", true, Positive, o => o.HistoryTtl, (o, v) => o.HistoryTtl = v),

@@ -62,6 +62,11 @@ internal static class ConfigValidator
             throw Error(options, "admin_port", "must differ from", "port");
         }
 
+        if (options.OnlineVisibility == OnlineVisibility.Claim && options.Auth != AuthMode.Jwt)
+        {
+            throw new ConfigException($"{options.SourceOf("online_visibility")}: online_visibility claim needs auth jwt (the see claim is in the token)");
+        }
+
         if (options.Auth == AuthMode.Jwt)
         {
             ValidateKeyFiles(options);

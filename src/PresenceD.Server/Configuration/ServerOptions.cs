@@ -59,6 +59,8 @@ internal sealed class ServerOptions
 
     public AuthMode Auth { get; set; } = AuthMode.None;
 
+    public OnlineVisibility OnlineVisibility { get; set; } = OnlineVisibility.All;
+
     public string JwtSecretFile { get; set; } = "";
 
     public string JwtPublicKeyFile { get; set; } = "";

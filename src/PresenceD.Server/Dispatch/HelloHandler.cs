@@ -29,6 +29,7 @@ internal sealed partial class Dispatcher
         }
         string user;
         string[]? allowedRooms = null;
+        string[]? see = null;
         long expiresAtMs = 0;
         if (_jwt is null)
         {
@@ -56,6 +57,7 @@ internal sealed partial class Dispatcher
             }
             user = claims.Subject;
             allowedRooms = claims.Rooms;
+            see = claims.See;
             expiresAtMs = _clock.NowMs + (claims.ExpiresAtUnixSeconds + (long)options.JwtLeeway.TotalSeconds - nowUnix) * 1000;
         }
 
@@ -63,6 +65,7 @@ internal sealed partial class Dispatcher
         session.ConnId = _connIds.Next();
         session.ClientName = ClientNames.Canonical(request.ClientName);
         session.AllowedRooms = allowedRooms;
+        session.Visibility = UserVisibility.For(options.OnlineVisibility, see);
         session.HelloDone = true;
         Backplane.SessionStarted(session.User, session.ConnId);
         connection.OnHelloDone();

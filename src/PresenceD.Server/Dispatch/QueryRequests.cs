@@ -127,7 +127,8 @@ internal sealed partial class Dispatcher
         {
             if (NameRules.Check(user, Options.NameMax) != ErrorCode.None) continue;
             string name = Utf8.GetString(user);
-            if (seen.Add(name)) asked.Add(name);
+            // A user this session may not see is not even looked up: it is answered as offline, like any offline user.
+            if (seen.Add(name) && session.Visibility.MaySee(session, name)) asked.Add(name);
         }
         ValueTask<IReadOnlyList<string>?> elsewhere = Backplane.QueryOnlineAsync(asked);
         if (!elsewhere.IsCompletedSuccessfully) return OnlineLaterAsync(connection, rid, asked, elsewhere);

@@ -50,6 +50,15 @@ internal sealed partial class Room : MemberSet<RoomMember>
     /// <summary>Distinct users. Read without the lock: a count, not a consistent snapshot.</summary>
     public int Users => _connectionsByUser?.Count ?? (_soleUser is null ? 0 : 1);
 
+    /// <summary>True when <paramref name="user"/> has a visible connection in the room, on this node or another.</summary>
+    public bool HasUser(string user)
+    {
+        lock (Sync)
+        {
+            return _connectionsByUser?.ContainsKey(user) ?? _soleUser == user;
+        }
+    }
+
     private void AddUser(string user)
     {
         if (_connectionsByUser is not null)

@@ -38,6 +38,9 @@ internal sealed class Session(Connection connection, ISessionHost host) : IConne
     /// <summary>Room patterns from the JWT (null: every room is allowed, as with auth none).</summary>
     public string[]? AllowedRooms { get; set; }
 
+    /// <summary>Whom ONLINE may report to this session (online_visibility and the JWT see claim).</summary>
+    public UserVisibility Visibility { get; set; } = UserVisibility.Everyone;
+
     /// <summary>Joined rooms; copy-on-write (at most max_rooms_per_connection) so PUBLISH reads it without a lock.</summary>
     public RoomMember[] Rooms => Volatile.Read(ref _rooms);
 

@@ -33,6 +33,7 @@ public sealed class ConfigLoaderTests : IDisposable
         { "publish_rate", "-5", "is not a whole number" },
         { "publish_burst", "many", "is not a whole number" },
         { "auth", "oauth", "is not one of none|jwt" },
+        { "online_visibility", "friends", "is not one of all|shared_rooms|claim" },
         { "jwt_leeway", "soon", "is not a duration" },
         { "history_rooms", "a*b", "may only end in '*'" },
         { "history_size", "0", "out of range" },

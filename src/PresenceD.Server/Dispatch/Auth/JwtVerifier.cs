@@ -156,8 +156,13 @@ internal sealed class JwtVerifier(JwtKeys keys)
                 if (room.ValueKind == JsonValueKind.String) rooms.Add(room.GetString()!);
             }
         }
+        string[]? see = null;
+        if (root.TryGetProperty("see", out JsonElement seeClaim) && seeClaim.ValueKind == JsonValueKind.Array)
+        {
+            see = seeClaim.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!).ToArray();
+        }
         error = "";
-        return new JwtClaims(sub.GetString()!, (long)expSeconds, rooms.ToArray());
+        return new JwtClaims(sub.GetString()!, (long)expSeconds, rooms.ToArray(), see);
     }
 
     private static string? StringProperty(JsonElement element, string name) =>
@@ -193,5 +198,5 @@ internal sealed class JwtVerifier(JwtKeys keys)
     }
 }
 
-/// <summary>The claims PresenceD uses.</summary>
-internal sealed record JwtClaims(string Subject, long ExpiresAtUnixSeconds, string[] Rooms);
+/// <summary>The claims PresenceD uses; <paramref name="See"/> is null when the token has no (array) see claim.</summary>
+internal sealed record JwtClaims(string Subject, long ExpiresAtUnixSeconds, string[] Rooms, string[]? See);
