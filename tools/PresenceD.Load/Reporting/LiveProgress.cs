@@ -33,7 +33,8 @@ internal static class LiveProgress
     private static Table Render(LoadContext context, TimeSpan elapsed)
     {
         LoadStats stats = context.Stats;
-        double p99 = stats.MergedLatency().Quantile(0.99) / 1000;
+        Measurement.LatencyHistogram latency = stats.Latency.Snapshot();
+        double p99 = latency.Count == 0 ? double.NaN : latency.ValueAtPercentile(99) / 1000.0;
         var table = new Table().Border(TableBorder.Simple).HideHeaders();
         table.AddColumn("k");
         table.AddColumn("v");
