@@ -35,7 +35,7 @@ internal static class LoadApp
         var duration = new Option<string>("--duration") { Description = "Measured time (10s, 500ms, 2m)", DefaultValueFactory = _ => "10s", Recursive = true };
         var warmup = new Option<string>("--warmup") { Description = "Unmeasured warm-up before fanout/rooms", DefaultValueFactory = _ => "1s", Recursive = true };
         var payload = new Option<int>("--payload") { Description = "Payload bytes (at least 8: the send timestamp)", DefaultValueFactory = _ => 64, Recursive = true };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout", Recursive = true };
+        var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on stdout (else a table: boxed on a terminal, plain text otherwise)", Recursive = true };
         var serverPid = new Option<int>("--server-pid") { Description = "Server process id: report its RSS and CPU seconds", Recursive = true };
         var maxMessages = new Option<long>("--max-messages") { Description = "Stop publishing after this many messages (0 = no limit)", Recursive = true };
         var sourceAddresses = new Option<int>("--source-addresses") { Description = "Connect from 127.0.0.2.. (N addresses; -1 = automatic above 25,000 connections)", DefaultValueFactory = _ => -1, Recursive = true };
@@ -43,13 +43,20 @@ internal static class LoadApp
         var noProgress = new Option<bool>("--no-progress") { Description = "No live progress on stderr", Recursive = true };
         var interval = new Option<string>("--interval")
         {
-            Description = "Print a row per interval (rate and percentiles of that interval alone), e.g. 1s; also in --json as \"intervals\"",
+            Description = "Print a row per interval (rates and percentiles of that interval alone), e.g. 1s (at least 100ms); also in --json as \"intervals\"",
+            HelpName = "duration",
             Recursive = true,
         };
-        var hdrOut = new Option<string>("--hdr-out") { Description = "Write the latency histograms as an HdrHistogram interval log to this file", Recursive = true };
+        var hdrOut = new Option<string>("--hdr-out")
+        {
+            Description = "Write the latency histograms (one per --interval, else one for the run) as an HdrHistogram interval log to this file",
+            HelpName = "file",
+            Recursive = true,
+        };
         var compare = new Option<string[]>("--compare")
         {
             Description = "Print two --json results (a.json b.json) side by side with b/a ratios, then exit",
+            HelpName = "a.json b.json",
             Arity = new ArgumentArity(2, 2),
             AllowMultipleArgumentsPerToken = true,
         };
@@ -57,19 +64,23 @@ internal static class LoadApp
         var subscribers = new Option<int>("--subscribers") { Description = "Subscriber connections", DefaultValueFactory = _ => 1000 };
         var publishers = new Option<int>("--publishers") { Description = "Publisher connections", DefaultValueFactory = _ => 1 };
         var window = new Option<int>("--window") { Description = "Messages in flight per publisher (closed loop, without --rate)", DefaultValueFactory = _ => 100 };
-        var fanoutRate = new Option<double>("--rate") { Description = "Messages/s in total over the publishers, open loop (0 = closed loop with --window)", DefaultValueFactory = _ => 0 };
+        var fanoutRate = new Option<double>("--rate")
+        {
+            Description = "Messages/s in total over the publishers, open loop: latency from each message's due time (0 = closed loop with --window)",
+            DefaultValueFactory = _ => 0,
+        };
         Option<int> Connections(int fallback) => new("--connections") { Description = "Connections", DefaultValueFactory = _ => fallback };
         Option<int> RoomSize(int fallback) => new("--room-size") { Description = "Members per room", DefaultValueFactory = _ => fallback };
         Option<double> Rate(double fallback, string what) => new("--rate") { Description = what, DefaultValueFactory = _ => fallback };
 
         var fanout = new Command("fanout", "One room: S subscribers, P publishers; open loop at --rate, else windowed (closed loop)") { subscribers, publishers, window, fanoutRate };
         Option<int> roomsConnections = Connections(1000), roomsSize = RoomSize(10);
-        Option<double> roomsRate = Rate(1, "Messages/s per connection");
+        Option<double> roomsRate = Rate(1, "Messages/s per connection, open loop: latency from each message's due time");
         var rooms = new Command("rooms", "C connections in rooms of R members, each publishing at a rate (open loop)") { roomsConnections, roomsSize, roomsRate };
         Option<int> idleConnections = Connections(1000);
         var idle = new Command("idle", "N connections that only heartbeat; server memory per connection") { idleConnections };
         Option<int> churnConnections = Connections(100), churnSize = RoomSize(10);
-        Option<double> churnRate = Rate(10, "JOIN/LEAVE operations/s per connection");
+        Option<double> churnRate = Rate(10, "JOIN/LEAVE operations/s per connection, open loop: latency from each operation's due time");
         var churn = new Command("churn", "JOIN/LEAVE churn, reconnects and a reconnect storm") { churnConnections, churnSize, churnRate };
 
         var root = new RootCommand("presence-load: load generator for PresenceD")

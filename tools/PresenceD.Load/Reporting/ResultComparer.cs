@@ -13,7 +13,14 @@ internal static class ResultComparer
     public static string Compare(string nameA, string jsonA, string nameB, string jsonB)
     {
         List<(string Field, string? Text, double? Number)> a = Flatten(nameA, jsonA), b = Flatten(nameB, jsonB);
-        var fields = a.Select(f => f.Field).Concat(b.Select(f => f.Field)).Distinct().ToList();
+        var fields = a.Select(f => f.Field).ToList();
+        foreach (var (field, _, _) in b)
+        {
+            if (fields.Contains(field)) continue;
+            // A block only b has (a's is null): its rows go right after a's null row of the same name.
+            int parent = fields.FindLastIndex(f => f == Parent(field) || (Parent(f) == Parent(field) && Parent(f).Length > 0));
+            fields.Insert(parent < 0 ? fields.Count : parent + 1, field);
+        }
         var rows = new List<string[]> { new[] { "field", "a", "b", "b/a" } };
         foreach (string field in fields)
         {
@@ -72,12 +79,17 @@ internal static class ResultComparer
                 case JsonValueKind.Null:
                     fields.Add((field, null, null));
                     break;
+                case JsonValueKind.String:
+                    fields.Add((field, property.Value.GetString(), null));
+                    break;
                 default:
-                    fields.Add((field, property.Value.ToString(), null));
+                    fields.Add((field, property.Value.GetRawText(), null));
                     break;
             }
         }
     }
+
+    private static string Parent(string field) => field.LastIndexOf('.') is var dot and > 0 ? field[..dot] : "";
 
     private static string Show((string Field, string? Text, double? Number) value) =>
         value.Field is null ? "-"
