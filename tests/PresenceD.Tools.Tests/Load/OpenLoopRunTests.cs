@@ -90,6 +90,24 @@ public sealed class OpenLoopRunTests(LoadDaemonFixture fixture) : IClassFixture<
         Assert.True(Us(r.GetProperty("pacer_lag_us"), "max") >= 280_000);
     }
 
+    /// <summary>
+    /// Churn keeps one schedule per worker: a 300 ms pause before an operation delays it and the ones due behind it,
+    /// and each is charged from its due time to its reply (a round trip alone is about a millisecond on loopback).
+    /// </summary>
+    [Fact]
+    public async Task A_stalled_churn_worker_is_charged_from_the_due_time()
+    {
+        var stall = new PacerStall(TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(300));
+
+        JsonElement r = await RunJsonAsync(["churn", "--connections", "4", "--room-size", "2", "--rate", "20", "--duration", "1.5s"], o => o with { PacerStall = stall });
+
+        Assert.Equal("open", r.GetProperty("loop").GetString());
+        Assert.Equal(80, r.GetProperty("target_rate").GetDouble());
+        Assert.True(Us(r.GetProperty("latency_us"), "max") >= 250_000, $"max {Us(r.GetProperty("latency_us"), "max")} µs");
+        Assert.True(Us(r.GetProperty("latency_us"), "p90") >= 50_000, $"p90 {Us(r.GetProperty("latency_us"), "p90")} µs");
+        Assert.True(Us(r.GetProperty("pacer_lag_us"), "max") >= 250_000);
+    }
+
     [Fact]
     public async Task Windowed_fanout_stays_a_closed_loop_without_pacer_lag()
     {
@@ -170,6 +188,28 @@ public sealed class OpenLoopRunTests(LoadDaemonFixture fixture) : IClassFixture<
             Assert.Equal(r.GetProperty("latency_us").GetProperty("samples").GetInt64(), merged.TotalCount);
             Assert.Equal(r.GetProperty("sent").GetInt64(), lag.Sum(h => h.TotalCount));
             Assert.Equal(r.GetProperty("latency_us").GetProperty("p99").GetDouble(), Math.Round(merged.GetValueAtPercentile(99) / 1000.0, 1));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Without_interval_the_hdr_log_holds_the_whole_phase_as_one_histogram()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"presence-load-{Guid.NewGuid():N}.hdr");
+        try
+        {
+            JsonElement r = await RunJsonAsync(["fanout", "--subscribers", "3", "--max-messages", "50", "--duration", "5s", "--hdr-out", path]);
+
+            List<HistogramBase> read;
+            using (FileStream file = File.OpenRead(path)) read = new HistogramLogReader(file).ReadHistograms().ToList();
+            HistogramBase whole = Assert.Single(read);
+            Assert.Null(whole.Tag);
+            Assert.Equal(150, whole.TotalCount);
+            Assert.Equal(r.GetProperty("latency_us").GetProperty("max").GetDouble(), Math.Round(whole.GetMaxValue() / 1000.0, 1));
+            Assert.Equal(0, r.GetProperty("intervals").GetArrayLength());
         }
         finally
         {
