@@ -1,6 +1,7 @@
 using System.Net;
 using PresenceD.Load.Measurement;
 using PresenceD.Load.Net;
+using PresenceD.Load.Reporting;
 
 namespace PresenceD.Load;
 
@@ -19,11 +20,21 @@ internal sealed class LoadContext(LoadOptions options, IPEndPoint server, Cancel
 
     public CancellationToken Cancellation { get; } = cancellation;
 
+    /// <summary>--hdr-out: the interval log the measured phase writes, or null.</summary>
+    public HdrLogWriter? HdrLog { get; init; }
+
+    /// <summary>Called with each --interval row as it completes (the live rows on stdout), or null.</summary>
+    public Action<IntervalRow>? OnIntervalRow { get; init; }
+
     public string Phase
     {
         get => _phase;
         set => _phase = value;
     }
 
-    public void Dispose() => Heartbeats.Dispose();
+    public void Dispose()
+    {
+        Heartbeats.Dispose();
+        HdrLog?.Dispose();
+    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using PresenceD.Client;
+using PresenceD.Load.Measurement;
 
 namespace PresenceD.Load;
 
@@ -41,8 +42,17 @@ internal sealed record LoadOptions
     /// <summary>--room-size (rooms, churn)</summary>
     public int RoomSize { get; init; } = 10;
 
-    /// <summary>--rate: messages/s per connection (rooms) or operations/s per connection (churn)</summary>
+    /// <summary>--rate: messages/s per connection (rooms), operations/s per connection (churn), messages/s in total (fanout; 0 = closed loop)</summary>
     public double Rate { get; init; } = 1;
+
+    /// <summary>--interval: length of the per-interval rows (zero = none)</summary>
+    public TimeSpan Interval { get; init; }
+
+    /// <summary>--hdr-out: HdrHistogram interval log to write (null = none)</summary>
+    public string? HdrOut { get; init; }
+
+    /// <summary>Test hook, no flag: pause the pacer once, to prove latency is counted from the due time.</summary>
+    public PacerStall? PacerStall { get; init; }
 
     /// <summary>--max-messages: stop publishing after this many (0 = only the duration bounds the run)</summary>
     public long MaxMessages { get; init; }
@@ -55,6 +65,9 @@ internal sealed record LoadOptions
 
     /// <summary>--no-progress: no live progress on stderr</summary>
     public bool NoProgress { get; init; }
+
+    /// <summary>The shortest --interval: shorter rows would hold too few samples for their percentiles.</summary>
+    public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Parses "10s", "500ms", "2m", "1h" or a bare number of seconds.</summary>
     public static bool TryParseDuration(string? text, out TimeSpan duration)
@@ -81,12 +94,17 @@ internal sealed record LoadOptions
     {
         if (Payload < Measurement.Payload.MinSize) return $"--payload must be at least {Measurement.Payload.MinSize} (the timestamp)";
         if (Duration <= TimeSpan.Zero) return "--duration must be positive";
+        if (Interval < TimeSpan.Zero) return "--interval must not be negative";
+        if (Interval > TimeSpan.Zero && Interval < MinInterval) return $"--interval must be at least {MinInterval.TotalMilliseconds:0} ms";
+        if (HdrOut is { Length: 0 }) return "--hdr-out needs a file name";
+        if (Scenario == "idle" && (Interval > TimeSpan.Zero || HdrOut is not null)) return "--interval and --hdr-out measure latency, which idle does not have";
         return Scenario switch
         {
             "fanout" when Subscribers < 1 || Publishers < 1 => "--subscribers and --publishers must be at least 1",
             "fanout" when Window < 1 => "--window must be at least 1",
+            "fanout" when Rate < 0 || double.IsNaN(Rate) || double.IsInfinity(Rate) => "--rate must be 0 (closed loop) or a positive number of messages/s",
             "rooms" when Connections < 2 || RoomSize < 2 => "--connections and --room-size must be at least 2",
-            "rooms" or "churn" when Rate <= 0 => "--rate must be positive",
+            "rooms" or "churn" when !(Rate > 0) || double.IsInfinity(Rate) => "--rate must be a positive number",
             "idle" or "churn" when Connections < 1 => "--connections must be at least 1",
             "churn" when RoomSize < 1 => "--room-size must be at least 1",
             _ => null,

@@ -13,6 +13,7 @@ internal static class Program
             e.Cancel = true;
             interrupt.Cancel();
         };
-        return await LoadApp.RunAsync(args, Console.Out, Console.Error, interactive: !Console.IsErrorRedirected, interrupt.Token);
+        return await LoadApp.RunAsync(args, Console.Out, Console.Error, interactive: !Console.IsErrorRedirected,
+            outputIsTerminal: !Console.IsOutputRedirected, cancellation: interrupt.Token);
     }
 }

@@ -20,7 +20,11 @@ internal sealed class LoadStats
     private long _wakeAt = long.MaxValue;
     private int _waiting;
 
-    public ThreadLocal<LatencyHistogram> Latency { get; } = new(() => new LatencyHistogram(), trackAllValues: true);
+    /// <summary>Delivery latency (or request round trip), from the due time in open-loop runs.</summary>
+    public LatencyRecorder Latency { get; } = new();
+
+    /// <summary>Open-loop runs: how late each message or request went out after its due time.</summary>
+    public LatencyRecorder PacerLag { get; } = new();
 
     public long Delivered => Interlocked.Read(ref _delivered);
 
@@ -73,20 +77,13 @@ internal sealed class LoadStats
         return Delivered >= target;
     }
 
-    /// <summary>Zeroes deliveries, sends and latencies after a warm-up (call when nothing is in flight).</summary>
+    /// <summary>Zeroes deliveries, sends and latencies and pacer lag after a warm-up (call when nothing is in flight).</summary>
     public void ResetMeasurements()
     {
         Interlocked.Exchange(ref _delivered, 0);
         Interlocked.Exchange(ref _sent, 0);
-        foreach (LatencyHistogram histogram in Latency.Values) histogram.Clear();
-    }
-
-    /// <summary>All threads' latencies; exact once receivers are quiet, approximate (racy reads) while they run.</summary>
-    public LatencyHistogram MergedLatency()
-    {
-        var all = new LatencyHistogram();
-        foreach (LatencyHistogram histogram in Latency.Values) all.Add(histogram);
-        return all;
+        Latency.Reset();
+        PacerLag.Reset();
     }
 
     public static async Task<bool> WaitUntilAsync(Func<bool> done, TimeSpan timeout, CancellationToken cancellation = default)

@@ -3,27 +3,42 @@ using PresenceD.Load.Reporting;
 
 namespace PresenceD.Load.Measurement;
 
-/// <summary>Wall time, this process's CPU and (with --server-pid) the server's CPU over a measured phase.</summary>
+/// <summary>Wall time, this process's CPU and (with --server-pid) the server's CPU over a measured phase, and its intervals.</summary>
 internal sealed class Meter
 {
     private readonly ProcessSampler? _server;
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     private readonly TimeSpan _clientCpu0 = Process.GetCurrentProcess().TotalProcessorTime;
     private readonly double _serverCpu0;
+    private readonly IntervalSampler _intervals;
+    private readonly bool _paced;
 
-    public Meter(int serverPid)
+    /// <summary>Starts measuring now: call after the warm-up's reset. <paramref name="paced"/>: an open-loop run (pacer lag is reported).</summary>
+    public Meter(LoadContext context, bool paced)
     {
+        _paced = paced;
+        _intervals = new IntervalSampler(context.Stats, context.Options.Interval, paced, context.HdrLog, context.OnIntervalRow);
+        _intervals.Start();
+        int serverPid = context.Options.ServerPid;
         if (serverPid <= 0) return;
         _server = new ProcessSampler(serverPid);
         _serverCpu0 = _server.CpuSeconds();
     }
 
+    private double _sendSeconds = -1;
+
     public double ElapsedSeconds => _wall.Elapsed.TotalSeconds;
 
-    /// <summary>Fills the result's time, CPU, RSS, counts and latency percentiles.</summary>
+    /// <summary>The last message (or request) went out: the achieved rate is counted up to here.</summary>
+    public void SendingDone() => _sendSeconds = _wall.Elapsed.TotalSeconds;
+
+    /// <summary>Fills the result's time, CPU, RSS, counts, percentiles and interval rows.</summary>
     public void Finish(LoadResult result, LoadStats stats)
     {
         result.Seconds = _wall.Elapsed.TotalSeconds;
+        result.SendSeconds = _sendSeconds >= 0 ? _sendSeconds : result.Seconds;
+        _intervals.Stop();
+        result.Intervals = _intervals.Rows;
         result.ClientCpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - _clientCpu0).TotalSeconds;
         if (_server is not null)
         {
@@ -32,12 +47,9 @@ internal sealed class Meter
         }
         result.Sent = stats.Sent;
         result.Delivered = stats.Delivered;
-        LatencyHistogram latency = stats.MergedLatency();
-        result.LatencySamples = latency.Count;
-        result.P50Us = latency.Quantile(0.50) / 1000;
-        result.P99Us = latency.Quantile(0.99) / 1000;
-        result.P999Us = latency.Quantile(0.999) / 1000;
-        result.MaxUs = latency.Count == 0 ? double.NaN : latency.Max / 1000.0;
+        result.Latency = LatencySummary.Of(stats.Latency.Snapshot());
+        if (_paced) result.PacerLag = LatencySummary.Of(stats.PacerLag.Snapshot());
+        result.Loop = _paced ? "open" : "closed";
         result.Errors = stats.Errors;
     }
 }

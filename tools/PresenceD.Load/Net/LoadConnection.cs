@@ -181,7 +181,7 @@ internal sealed class LoadConnection
                 }
                 filled += read;
                 long now = Stopwatch.GetTimestamp();
-                LatencyHistogram histogram = _stats.Latency.Value!;
+                LatencyHistogram histogram = _stats.Latency.ForThisThread;
                 int delivered = 0, diffs = 0, pongs = 0;
                 var unread = new ReadOnlySequence<byte>(buffer, 0, filled);
                 while (FrameReader.TryRead(ref unread, ProtocolConstants.MaxServerFrame, out ReadOnlySequence<byte> body) == FrameStatus.Complete)

@@ -14,26 +14,28 @@ internal static class LiveProgress
     public static async Task TrackAsync(LoadContext context, Task run, TextWriter error, bool interactive)
     {
         var clock = Stopwatch.StartNew();
+        var latency = new LatencyHistogram(); // reused: a snapshot is 270 KB, too much to allocate twice a second
         if (!interactive)
         {
             while (await Task.WhenAny(run, Task.Delay(2000)) != run) await error.WriteLineAsync(Line(context, clock.Elapsed));
             return;
         }
         IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(error) });
-        await console.Live(Render(context, clock.Elapsed)).AutoClear(true).StartAsync(async live =>
+        await console.Live(Render(context, clock.Elapsed, latency)).AutoClear(true).StartAsync(async live =>
         {
             while (await Task.WhenAny(run, Task.Delay(500)) != run)
             {
-                live.UpdateTarget(Render(context, clock.Elapsed));
+                live.UpdateTarget(Render(context, clock.Elapsed, latency));
                 live.Refresh();
             }
         });
     }
 
-    private static Table Render(LoadContext context, TimeSpan elapsed)
+    private static Table Render(LoadContext context, TimeSpan elapsed, LatencyHistogram latency)
     {
         LoadStats stats = context.Stats;
-        double p99 = stats.MergedLatency().Quantile(0.99) / 1000;
+        stats.Latency.SnapshotInto(latency);
+        double p99 = latency.Count == 0 ? double.NaN : latency.ValueAtPercentile(99) / 1000.0;
         var table = new Table().Border(TableBorder.Simple).HideHeaders();
         table.AddColumn("k");
         table.AddColumn("v");

@@ -9,7 +9,9 @@ namespace PresenceD.Load.Scenarios;
 /// <summary>
 /// C workers that each connect, JOIN and LEAVE random rooms (of about --room-size members) at --rate operations/s,
 /// and reconnect after every ten operations, alternating a clean BYE with an abrupt reset. Halfway through, every
-/// worker drops its connection at once and reconnects (a reconnect storm). Latency is the JOIN/LEAVE round trip.
+/// worker drops its connection at once and reconnects (a reconnect storm). Open loop: each worker's operations are
+/// due at start + k / rate (workers offset evenly within the first period); latency runs from the due time to the
+/// reply, so a slow reply or a reconnect delays, and is charged to, the operations behind it. Pacer lag is due → sent.
 /// </summary>
 internal static class ChurnScenario
 {
@@ -24,30 +26,36 @@ internal static class ChurnScenario
         result.Rooms = rooms;
         result.LatencyOf = "join/leave round trip";
         context.Phase = "churning";
-        var meter = new Meter(options.ServerPid);
-        long end = Stopwatch.GetTimestamp() + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
+        result.TargetRate = workers * options.Rate;
+        var meter = new Meter(context, paced: true);
+        long start = Stopwatch.GetTimestamp();
+        long end = start + (long)(options.Duration.TotalSeconds * Stopwatch.Frequency);
         var storm = new StormSignal(Stopwatch.GetTimestamp() + (end - Stopwatch.GetTimestamp()) / 2);
         long replies = 0;
         await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
         {
-            long done = await RunWorkerAsync(context, w, rooms, end, storm);
+            // Worker w's first operation is due w / workers of a period in, so the workers do not fire in step.
+            var pacer = new Pacer(options.Rate, start + (long)(Stopwatch.Frequency / options.Rate * w / workers), context.Stats.PacerLag, options.PacerStall);
+            long done = await RunWorkerAsync(context, w, rooms, end, storm, pacer);
             Interlocked.Add(ref replies, done);
         })));
+        meter.SendingDone();
         meter.Finish(result, context.Stats);
         result.Connections = (int)context.Stats.Opened;
         result.Delivered = replies;
         result.Expected = result.Sent;
-        result.Note = $"connections_opened={context.Stats.Opened}; presence_diffs={context.Stats.Diffs}; storms={(storm.Fired ? 1 : 0)}";
+        result.ConnectionsOpened = context.Stats.Opened;
+        result.PresenceDiffs = context.Stats.Diffs;
+        result.Storms = storm.Fired ? 1 : 0;
     }
 
-    private static async Task<long> RunWorkerAsync(LoadContext context, int worker, int rooms, long end, StormSignal storm)
+    private static async Task<long> RunWorkerAsync(LoadContext context, int worker, int rooms, long end, StormSignal storm, Pacer pacer)
     {
         var random = new Random(worker);
-        long replies = 0;
+        long replies = 0, operation = 0;
         uint rid = 1;
         bool bye = false;
-        TimeSpan pause = TimeSpan.FromSeconds(1.0 / context.Options.Rate);
-        while (Stopwatch.GetTimestamp() < end && !context.Cancellation.IsCancellationRequested)
+        while (pacer.DueAt(operation) < end && !context.Cancellation.IsCancellationRequested)
         {
             LoadConnection connection;
             try
@@ -57,20 +65,22 @@ internal static class ChurnScenario
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 context.Stats.Error("connect: " + e.GetType().Name);
-                await Task.Delay(pause, context.Cancellation);
+                // Retry after one period; the operations due meanwhile are not skipped: they go out late, and are charged for it.
+                await Task.Delay(TimeSpan.FromSeconds(1.0 / context.Options.Rate), context.Cancellation);
                 continue;
             }
             context.Heartbeats.Add(connection);
             bool stormSeen = storm.Fired;
             try
             {
-                for (int op = 0; op < OperationsPerConnection / 2 && Stopwatch.GetTimestamp() < end && connection.IsOpen; op++)
+                for (int op = 0; op < OperationsPerConnection / 2 && connection.IsOpen; op++)
                 {
+                    if (pacer.DueAt(operation) >= end) break;
                     string room = $"{context.Options.RoomPrefix}-churn{random.Next(rooms)}";
-                    if (await TimedRequestAsync(context, connection, (c, r) => c.Join(room, r), ++rid)) replies++;
-                    await Task.Delay(pause, context.Cancellation);
-                    if (await TimedRequestAsync(context, connection, (c, r) => c.Leave(room, r), ++rid)) replies++;
-                    await Task.Delay(pause, context.Cancellation);
+                    await pacer.WaitForAsync(operation, context.Cancellation);
+                    if (await TimedRequestAsync(context, connection, (c, r) => c.Join(room, r), ++rid, pacer, operation++)) replies++;
+                    await pacer.WaitForAsync(operation, context.Cancellation);
+                    if (await TimedRequestAsync(context, connection, (c, r) => c.Leave(room, r), ++rid, pacer, operation++)) replies++;
                     if (!stormSeen && storm.Fired) break;
                 }
             }
@@ -87,15 +97,17 @@ internal static class ChurnScenario
         return replies;
     }
 
-    private static async Task<bool> TimedRequestAsync(LoadContext context, LoadConnection connection, Action<LoadConnection, uint> write, uint rid)
+    /// <summary>Sends operation <paramref name="operation"/> of the worker's schedule and records its latency from the due time.</summary>
+    private static async Task<bool> TimedRequestAsync(LoadContext context, LoadConnection connection, Action<LoadConnection, uint> write, uint rid, Pacer pacer, long operation)
     {
-        long started = Stopwatch.GetTimestamp();
+        pacer.PauseIfScheduled();
+        pacer.RecordSent(operation, Stopwatch.GetTimestamp());
         context.Stats.AddSent(1);
         try
         {
             ErrorCode code = await connection.RequestAsync(write, rid, ReplyTimeout);
             if (code != ErrorCode.None) return false;
-            context.Stats.Latency.Value!.Record((long)((Stopwatch.GetTimestamp() - started) * (1e9 / Stopwatch.Frequency)));
+            context.Stats.Latency.Record(Pacer.TicksToNanoseconds(Stopwatch.GetTimestamp() - pacer.DueAt(operation)));
             return true;
         }
         catch (TimeoutException)

@@ -6,9 +6,11 @@ using PresenceD.Load.Reporting;
 namespace PresenceD.Load.Scenarios;
 
 /// <summary>
-/// One room, S subscribers and P publishers (all members, so a message reaches S + P − 1 connections). Closed loop:
-/// the publishers together keep at most window × P messages in flight, where in flight = sent − deliveries / fan-out,
-/// refilling when a quarter has drained (FanoutBench's W1 rule), so the server's backlog stays bounded.
+/// One room, S subscribers and P publishers (all members, so a message reaches S + P − 1 connections). With --rate,
+/// open loop: the publishers together send rate messages/s on a schedule, latency from each message's due time
+/// (<see cref="OpenLoopPublisher"/>). Without it, closed loop: the publishers keep at most window × P messages in
+/// flight, where in flight = sent − deliveries / fan-out, refilling when a quarter has drained (FanoutBench's W1
+/// rule), so the server's backlog stays bounded; latency then runs from the actual send.
 /// </summary>
 internal static class FanoutScenario
 {
@@ -31,18 +33,20 @@ internal static class FanoutScenario
             result.SetupSeconds = setup.Elapsed.TotalSeconds;
             if (livePublishers.Length == 0) throw new LoadException("no publisher could connect");
             int fanout = members - 1;
+            foreach (LoadConnection publisher in livePublishers) (publisher.Room, publisher.Fanout) = (room, fanout);
+            bool paced = options.Rate > 0;
+            if (paced) (result.TargetRate, result.Window) = (options.Rate, 0);
             await Task.Factory.StartNew(() =>
             {
                 if (options.Warmup > TimeSpan.Zero)
                 {
                     context.Phase = "warm-up";
-                    PublishWindowed(context, livePublishers, room, fanout, options.Warmup, 0);
+                    Publish(context, livePublishers, room, fanout, options.Warmup, 0, null);
                     context.Stats.ResetMeasurements();
                 }
                 context.Phase = "measuring";
-                var meter = new Meter(options.ServerPid);
-                long sent = PublishWindowed(context, livePublishers, room, fanout, options.Duration, options.MaxMessages);
-                result.Expected = sent * fanout;
+                var meter = new Meter(context, paced);
+                result.Expected = Publish(context, livePublishers, room, fanout, options.Duration, options.MaxMessages, meter);
                 meter.Finish(result, context.Stats);
             }, context.Cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
@@ -53,7 +57,27 @@ internal static class FanoutScenario
         }
     }
 
-    /// <summary>Publishes for <paramref name="duration"/> (or <paramref name="maxMessages"/>), then waits up to 5 s for the last deliveries.</summary>
+    /// <summary>
+    /// Publishes for <paramref name="duration"/> (or <paramref name="maxMessages"/>), at --rate or windowed, then waits up
+    /// to 5 s for the last deliveries; returns the deliveries expected.
+    /// </summary>
+    private static long Publish(LoadContext context, LoadConnection[] publishers, string room, int fanout, TimeSpan duration, long maxMessages, Meter? meter)
+    {
+        long expected;
+        if (context.Options.Rate > 0)
+        {
+            expected = OpenLoopPublisher.Run(context, publishers, context.Options.Rate, OpenLoopPublisher.Total(duration, context.Options.Rate, maxMessages));
+        }
+        else
+        {
+            expected = PublishWindowed(context, publishers, room, fanout, duration, maxMessages) * fanout;
+        }
+        meter?.SendingDone();
+        context.Stats.WaitDelivered(expected, 5000);
+        return expected;
+    }
+
+    /// <summary>Closed loop: publishes while at most the window is in flight; returns the messages sent.</summary>
     private static long PublishWindowed(LoadContext context, LoadConnection[] publishers, string room, int fanout, TimeSpan duration, long maxMessages)
     {
         LoadStats stats = context.Stats;
@@ -80,7 +104,6 @@ internal static class FanoutScenario
             foreach (LoadConnection publisher in publishers) publisher.Flush();
             stats.AddSent(batch);
         }
-        stats.WaitDelivered(baseline + sent * fanout, 5000);
         return sent;
     }
 }

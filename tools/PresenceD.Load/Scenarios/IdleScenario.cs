@@ -32,13 +32,13 @@ internal static class IdleScenario
             await Scenario.WaitJoinedAsync(context, live.Length);
             result.SetupSeconds = setup.Elapsed.TotalSeconds;
             context.Phase = "idle (heartbeats only)";
-            var meter = new Meter(options.ServerPid);
+            var meter = new Meter(context, paced: false);
             long pongsBefore = context.Stats.Pongs;
             await Task.Delay(options.Duration, context.Cancellation);
             meter.Finish(result, context.Stats);
             int alive = live.Count(c => c.IsOpen);
             result.Delivered = context.Stats.Pongs - pongsBefore;
-            result.Note = $"alive={alive}/{live.Length}; pongs={result.Delivered}";
+            result.Alive = alive;
             if (server is not null && live.Length > 0) result.KbPerConnection = (server.RssKilobytes() - rssBefore) / (double)live.Length;
             if (alive < live.Length) context.Stats.Error("connections lost while idle");
             result.Errors = context.Stats.Errors;
