@@ -39,8 +39,10 @@ internal sealed class ChurnSoak(ChurnSoak.Shape shape, TextWriter progress)
         int port = Ports.Free();
         int adminPort = Ports.Free();
         // Pools trimmed every second, so RSS after the clients leave is read within seconds (the default is slower).
+        // hello_timeout 30s: on a 2-core machine loaded by other builds (load average 50) the 5 s default closed
+        // some churners between their connect and their HELLO, which is the machine, not the daemon.
         await using DaemonProcess daemon = DaemonProcess.Start(
-            DaemonSetup.WithConfig(port, $"admin_port {adminPort}", "heartbeat_interval 10s", "heartbeat_timeout 30s") with
+            DaemonSetup.WithConfig(port, $"admin_port {adminPort}", "hello_timeout 30s", "heartbeat_interval 10s", "heartbeat_timeout 30s") with
             {
                 Environment = new Dictionary<string, string> { ["PRESENCED_BUFFER_POOL_TRIM_INTERVAL"] = "1s" },
                 Name = "presenced-soak",
