@@ -5,7 +5,8 @@ using PresenceD.Client;
 namespace PresenceD.Cli;
 
 /// <summary>
-/// presence-cli: hello, join, publish, tail, presence, count, online against a PresenceD server.
+/// presence-cli: hello, join, publish, tail, presence, count, online against a PresenceD server; token mints a
+/// development JWT.
 /// Global flags: --server host:port, --token, --json, --timeout. See <see cref="ExitCodes"/>.
 /// </summary>
 internal static class CliApp
@@ -53,8 +54,16 @@ internal static class CliApp
 
         var hello = new Command("hello", "Connect, print the server's WELCOME, disconnect");
 
+        var sub = new Option<string>("--sub") { Description = "The user id (the token's sub)", Required = true };
+        var rooms = new Option<string[]>("--rooms") { Description = "Room patterns the user may join (e.g. 'game:*'); repeat or list several", AllowMultipleArgumentsPerToken = true };
+        var ttl = new Option<string>("--ttl") { Description = "Lifetime: 90s, 30m, 1h, 7d", DefaultValueFactory = _ => "1h" };
+        var secretFile = new Option<string?>("--secret-file") { Description = "HS256: the daemon's jwt_secret_file" };
+        var keyFile = new Option<string?>("--key-file") { Description = "RS256 or ES256 (from the key type): a PEM private key whose public key is in the daemon's jwt_public_key_file" };
+        var kid = new Option<string?>("--kid") { Description = "A kid header naming the key (a JWKS key id)" };
+        var mint = new Command("token", "Print a JWT for development (HS256 with --secret-file, RS256/ES256 with --key-file)") { sub, rooms, ttl, secretFile, keyFile, kid };
+
         var root = new RootCommand("presence-cli: operator tool for PresenceD") { server, token, json, timeout };
-        foreach (Command command in new[] { hello, join, publish, tail, presence, count, online }) root.Subcommands.Add(command);
+        foreach (Command command in new[] { hello, join, publish, tail, presence, count, online, mint }) root.Subcommands.Add(command);
 
         Session Open(ParseResult p) => new(p.GetValue(server)!, p.GetValue(token), p.GetValue(timeout), new CliOutput(output, error, p.GetValue(json)));
 
@@ -97,6 +106,20 @@ internal static class CliApp
             o.Online(asked, await client.OnlineAsync(asked, ct));
             return ExitCodes.Ok;
         }, ct));
+        mint.SetAction(p =>
+        {
+            try
+            {
+                output.WriteLine(TokenMinter.Mint(p.GetValue(sub)!, p.GetValue(rooms) ?? [], TokenMinter.ParseTtl(p.GetValue(ttl)!),
+                    p.GetValue(secretFile), p.GetValue(keyFile), p.GetValue(kid), DateTimeOffset.UtcNow));
+                return ExitCodes.Ok;
+            }
+            catch (ArgumentException e)
+            {
+                error.WriteLine("presence-cli token: " + e.Message);
+                return ExitCodes.Usage;
+            }
+        });
         return root;
     }
 
