@@ -118,8 +118,9 @@ internal sealed partial class Connection
     private void InputEnded()
     {
         EndReceiving();
-        Interlocked.Exchange(ref _inputEnded, 1);
+        bool first = Interlocked.Exchange(ref _inputEnded, 1) == 0;
         if (Volatile.Read(ref _flushed) != 0) Finish();
+        if (first) ReleaseReceiveArgs();
     }
 
     /// <summary>Gives back what this connection holds in the registry, once.</summary>

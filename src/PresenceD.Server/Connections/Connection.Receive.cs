@@ -28,6 +28,8 @@ internal sealed partial class Connection
     private Task? _pendingDispatch;
     private long _readAtMs;
     private bool _framesInRead;
+    // The receive loop and the close each hold the receive args; the last to let go disposes them (ReleaseReceiveArgs).
+    private int _receiveArgsHolders = 2;
 
     /// <summary>Starts receiving; each completion continues the loop on the thread that completed it.</summary>
     private void StartReceiving()
@@ -239,6 +241,19 @@ internal sealed partial class Connection
         Reply(message, static (output, text) => ServerFrames.Error(output, 0, ErrorCode.Protocol, text), batch);
         _host.Counters.CountProtocolError();
         RequestClose(reason, message);
+    }
+
+    /// <summary>
+    /// The receive loop has stopped (input ended) or the connection is finished: called once by each. The second
+    /// call disposes the receive args, when no receive can be pending any more. Undisposed, each args object waits
+    /// for its finalizer, and through it keeps the whole closed connection (queue, session, buffers) alive past
+    /// the collections that should have reclaimed it: promoted to gen 2 with it, which is how memory crept up
+    /// under churn (issue 17, hole 5).
+    /// </summary>
+    private void ReleaseReceiveArgs()
+    {
+        if (Interlocked.Decrement(ref _receiveArgsHolders) != 0) return;
+        _receiveArgs?.Dispose();
     }
 
     /// <summary>One reusable receive operation per connection, completing straight into the connection.</summary>

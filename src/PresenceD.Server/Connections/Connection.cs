@@ -249,6 +249,7 @@ internal sealed partial class Connection : WheelTimer
         _socket.Dispose();
         Outbound.ReleaseAll();
         Concluded();
+        ReleaseReceiveArgs();
     }
 
     /// <summary>
