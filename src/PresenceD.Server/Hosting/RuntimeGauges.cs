@@ -26,6 +26,7 @@ internal static class RuntimeGauges
         meter.CreateObservableGauge("dotnet_gc_heap_bytes", () => GC.GetTotalMemory(false), "By", "Managed heap in use");
         ProcessMetrics.Register(meter);
         BuildInfo.Register(meter);
+        WheelStallGauge.Register(meter, server.Wheel);
     }
 
     private static long SendQueueBytes(PresenceServer server)
