@@ -20,7 +20,7 @@ install_args=()
 
 usage_error() {
   printf 'build-deb.sh: %s\n' "$1" >&2
-  sed -n '7,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  sed -n '/^# usage:/,/^#   --compression/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 1
 }
 fail() {
@@ -40,7 +40,7 @@ while (($#)); do
       shift 2
       ;;
     --reuse) install_args+=(--reuse) && shift ;;
-    -h | --help) sed -n '2,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" && exit 0 ;;
+    -h | --help) sed -n '2,/^# Exit codes/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" && exit 0 ;;
     *) usage_error "unknown argument '$1'" ;;
   esac
 done

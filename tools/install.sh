@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs presenced, presence-cli and presence-load as self-contained single-file binaries (no .NET runtime
 # needed on the host) into <prefix>/bin, so the README's bare commands exist, and the operator docs into
-# <prefix>/share/doc/presenced. docs/operations.md has the rest
-# of an install (config, systemd unit, user); tools/build-deb.sh packages the same binaries as a .deb.
+# <prefix>/share/doc/presenced. docs/operations.md has the rest of an install (config, systemd unit, user);
+# tools/build-deb.sh packages the same binaries as a .deb.
 #
 # usage: tools/install.sh [--prefix DIR] [--destdir DIR] [--runtime RID] [--publish-dir DIR] [--reuse] [--publish-only]
 #   --prefix DIR       where the binaries go, as DIR/bin (default /usr/local)
@@ -32,7 +32,7 @@ declare -A projects=(
 
 usage_error() {
   printf 'install.sh: %s\n' "$1" >&2
-  sed -n '5,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  sed -n '/^# usage:/,/^#   --publish-only/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 1
 }
 fail() {
@@ -54,7 +54,7 @@ while (($#)); do
       ;;
     --reuse) reuse=1 && shift ;;
     --publish-only) publish_only=1 && shift ;;
-    -h | --help) sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" && exit 0 ;;
+    -h | --help) sed -n '2,/^# Exit codes/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" && exit 0 ;;
     *) usage_error "unknown argument '$1'" ;;
   esac
 done
