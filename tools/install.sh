@@ -81,8 +81,10 @@ publish() {
   for program in "${programs[@]}"; do
     printf 'publishing %s (%s, self-contained single file)\n' "$program" "$runtime"
     # Each project into its own directory: the three would otherwise overwrite each other's build artifacts.
+    # No analyzers: the solution build checks the code; here they only cost CPU (a third of the compile time).
     dotnet publish "$repo_root/${projects[$program]}" -c Release -r "$runtime" --self-contained \
       -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true -p:DebugType=none \
+      -p:RunAnalyzers=false -p:GenerateDocumentationFile=false \
       -o "$publish_dir/$program.d" -nologo -v quiet ||
       fail "dotnet publish of ${projects[$program]} failed"
     mv -f "$publish_dir/$program.d/$program" "$publish_dir/$program"
