@@ -15,8 +15,11 @@ public sealed class PublishedPrograms : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // No MSBuild node may outlive the publish (it would hold the test run's output open).
+        // No MSBuild node and no compiler server may outlive the publish: started by it, they inherit its stdout,
+        // and reading that to its end would wait until they exit (minutes), besides leaving processes behind.
+        // MSBuild reads environment variables as properties.
         Environment.SetEnvironmentVariable("MSBUILDDISABLENODEREUSE", "1");
+        Environment.SetEnvironmentVariable("UseSharedCompilation", "false");
         (int exit, string stdout, string stderr) = await ChildProcess.RunAsync(
             Repository.PathOf("tools/install.sh"), ["--publish-only", "--publish-dir", Directory], PublishTimeout);
         if (exit != 0) throw new InvalidOperationException($"tools/install.sh --publish-only exited {exit}:\n{stdout}{stderr}");
