@@ -88,6 +88,11 @@ install_dependencies() {
     command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get to install them"
     with_services_blocked apt_install "${missing[@]}" || die "apt-get could not install: ${missing[*]}"
   fi
+  if ! command -v promtool >/dev/null; then
+    say "installing: prometheus (for promtool check/test rules)"
+    with_services_blocked apt_install prometheus ||
+      warn "could not install prometheus; the alert rule tests will skip promtool"
+  fi
   if ! command -v systemd-analyze >/dev/null; then
     say "installing: systemd (for systemd-analyze verify)"
     with_services_blocked apt_install systemd ||

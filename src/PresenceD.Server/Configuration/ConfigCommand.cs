@@ -8,4 +8,6 @@ internal enum ConfigCommand
     Help,
     /// <summary>--help --markdown: docs/configuration.md on stdout.</summary>
     HelpMarkdown,
+    /// <summary>--version: the version and git commit of this build.</summary>
+    Version,
 }

@@ -19,9 +19,10 @@ internal static class ConfigKeys
 
     public static readonly IReadOnlyList<ConfigKey> All =
     [
-        Text("bind", "Address the client port and the admin port listen on: an IP address, or a host name resolved at start (to its first IPv4 address, else its first address).", false, ParseHost, o => o.Bind, (o, v) => o.Bind = v),
+        Text("bind", "Address the client port (and, when admin_bind is empty, the admin port) listens on: an IP address, or a host name resolved at start (to its first IPv4 address, else its first address).", false, ParseHost, o => o.Bind, (o, v) => o.Bind = v),
         Number("port", "TCP port for clients (1-65535).", false, t => ParsePort(t, allowZero: false), o => o.Port, (o, v) => o.Port = v),
-        Number("admin_port", "HTTP port for /metrics, /healthz and /readyz on the bind address (0-65535; 0 = off); must differ from port.", false, t => ParsePort(t, allowZero: true), o => o.AdminPort, (o, v) => o.AdminPort = v),
+        Number("admin_port", "HTTP port for /metrics, /healthz and /readyz on the admin_bind address (0-65535; 0 = off); must differ from port.", false, t => ParsePort(t, allowZero: true), o => o.AdminPort, (o, v) => o.AdminPort = v),
+        Text("admin_bind", "Address the admin port listens on, so scrapers can reach it on another address than clients (e.g. a private network): an IP address or a host name, resolved like bind; empty = the same as bind.", false, t => t.Length == 0 ? t : ParseHost(t), o => o.AdminBind, (o, v) => o.AdminBind = v),
         Number("max_connections", "Most open client connections, counted from accept (1-10000000); more are refused with GOAWAY LIMIT.", true, t => ParseInt(t, 1, 10_000_000), o => o.MaxConnections, (o, v) => o.MaxConnections = v),
         Size("max_frame", "Largest client frame body accepted (64b-16mb); a longer one is a protocol error that closes the connection.", true, t => ParseIntSize(t, 64, MaxFrameCeiling), o => o.MaxFrame, (o, v) => o.MaxFrame = v),
         Duration("heartbeat_interval", "How often clients must send a frame, told to them in WELCOME as heartbeat_ms (at least 1ms).", true, Positive, o => o.HeartbeatInterval, (o, v) => o.HeartbeatInterval = v),

@@ -7,7 +7,7 @@ namespace PresenceD.Server.Configuration;
 /// <summary>
 /// Builds <see cref="ServerOptions"/> from defaults &lt; config file &lt; environment
 /// (<c>PRESENCED_&lt;KEY&gt;</c>) &lt; command line (<c>--key value</c> or <c>--key=value</c>).
-/// Usage: <c>presenced [config-file] [--key value]... [--check-config] [--help [--markdown]]</c>.
+/// Usage: <c>presenced [config-file] [--key value]... [--check-config] [--help [--markdown]] [--version]</c>.
 /// Every error is a <see cref="ConfigException"/> naming the source (file and line, environment
 /// variable or command-line option).
 /// </summary>
@@ -23,7 +23,7 @@ internal static class ConfigLoader
         ArgumentNullException.ThrowIfNull(environment);
         var options = new ServerOptions();
         var commandLine = ParseCommandLine(args, options);
-        if (options.Command is ConfigCommand.Help or ConfigCommand.HelpMarkdown)
+        if (options.Command is ConfigCommand.Help or ConfigCommand.HelpMarkdown or ConfigCommand.Version)
         {
             return options;
         }
@@ -72,11 +72,12 @@ internal static class ConfigLoader
     public static string HelpText()
     {
         var text = new StringBuilder();
-        text.Append("usage: presenced [config-file] [--key value | --key=value]... [--check-config] [--help [--markdown]]\n\n");
+        text.Append("usage: presenced [config-file] [--key value | --key=value]... [--check-config] [--help [--markdown]] [--version]\n\n");
         text.Append("Settings come from defaults < config file < environment PRESENCED_<KEY> < command line.\n");
         text.Append("Durations: 500ms, 5s, 2m, 1h (bare number = seconds). Sizes: 512b, 64kb, 1mb, 1gb (bare = bytes).\n");
         text.Append("--check-config validates, prints the effective configuration and exits.\n");
-        text.Append("--help --markdown prints docs/configuration.md.\n\nKeys (default; * = reloadable):\n");
+        text.Append("--help --markdown prints docs/configuration.md.\n");
+        text.Append("--version prints the version and the git commit of this build.\n\nKeys (default; * = reloadable):\n");
         foreach (ConfigKey key in ConfigKeys.All)
         {
             text.Append("  ").Append(key.Name).Append(' ').Append(ConfigFileReader.Quote(key.DefaultText))
@@ -135,6 +136,13 @@ internal static class ConfigLoader
             if (arg is "--help" or "-h")
             {
                 options.Command = ConfigCommand.Help;
+                continue;
+            }
+
+            if (arg == "--version")
+            {
+                // Help wins, as it does over --check-config: it is what a confused user asked for.
+                if (options.Command != ConfigCommand.Help) options.Command = ConfigCommand.Version;
                 continue;
             }
 

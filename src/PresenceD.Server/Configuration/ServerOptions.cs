@@ -16,6 +16,12 @@ internal sealed class ServerOptions
 
     public int AdminPort { get; set; }
 
+    /// <summary>As configured; empty means the same as <see cref="Bind"/> (see <see cref="EffectiveAdminBind"/>).</summary>
+    public string AdminBind { get; set; } = "";
+
+    /// <summary>The address the admin port listens on: <see cref="AdminBind"/>, or <see cref="Bind"/> when that is empty.</summary>
+    public string EffectiveAdminBind => AdminBind.Length > 0 ? AdminBind : Bind;
+
     public int MaxConnections { get; set; } = 100_000;
 
     public int MaxFrame { get; set; } = 64 * 1024;

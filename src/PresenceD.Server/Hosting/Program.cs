@@ -9,7 +9,7 @@ using PresenceD.Server.Dispatch.Auth;
 namespace PresenceD.Server.Hosting;
 
 /// <summary>
-/// `presenced [config-file] [--key value ...] [--check-config] [--help]`: loads the settings (file, then
+/// `presenced [config-file] [--key value ...] [--check-config] [--help] [--version]`: loads the settings (file, then
 /// PRESENCED_* environment, then command line), runs the daemon with its admin port and systemd
 /// notifications, drains on SIGTERM/SIGINT and reloads on SIGHUP. Exit codes: 0 after a clean drain or a
 /// valid --check-config, 1 for a configuration error, 2 when the daemon could not start (e.g. a port is taken).
@@ -67,6 +67,9 @@ internal static class Program
             case ConfigCommand.HelpMarkdown:
                 Console.Write(ConfigReference.Markdown());
                 return 0;
+            case ConfigCommand.Version:
+                Console.WriteLine(BuildInfo.VersionLine);
+                return 0;
             case ConfigCommand.CheckConfig:
                 Console.Write(ConfigLoader.Describe(options));
                 return 0;
@@ -99,11 +102,11 @@ internal static class Program
         {
             try
             {
-                admin = AdminServer.Start(new IPEndPoint(BindAddress.Resolve(options.Bind), options.AdminPort), new AdminEndpoints(exporter, server.Readiness()), log);
+                admin = AdminServer.Start(new IPEndPoint(BindAddress.Resolve(options.EffectiveAdminBind), options.AdminPort), new AdminEndpoints(exporter, server.Readiness()), log);
             }
             catch (System.Net.Sockets.SocketException e)
             {
-                log.LogCritical("cannot listen on {Bind}:{Port} (admin_port): {Error}", options.Bind, options.AdminPort, e.Message);
+                log.LogCritical("cannot listen on {Bind}:{Port} (admin_port): {Error}", options.EffectiveAdminBind, options.AdminPort, e.Message);
                 return 2;
             }
         }

@@ -1,12 +1,14 @@
 using System.Diagnostics.Metrics;
 using PresenceD.Server.Buffers;
 using PresenceD.Server.Connections;
+using PresenceD.Server.Diagnostics;
 
 namespace PresenceD.Server.Hosting;
 
 /// <summary>
 /// Gauges read at scrape time from the live daemon and process (never on a hot path): queued outbound
-/// bytes over all connections, pooled buffers, resident memory, managed heap and open descriptors.
+/// bytes over all connections, pooled buffers and the managed heap; with them the process_* series and
+/// presenced_build_info (<see cref="ProcessMetrics"/>, <see cref="BuildInfo"/>).
 /// </summary>
 internal static class RuntimeGauges
 {
@@ -21,9 +23,10 @@ internal static class RuntimeGauges
             "Pooled bytes released to the GC: idle = unused for a buffer_pool_trim_interval, full = past buffer_pool_max");
         meter.CreateObservableCounter("presenced_buffer_pool_collections_total", () => buffers.Collections,
             description: "Full decommitting GCs run once a burst is over, so the buffers it released leave the process");
-        meter.CreateObservableGauge("process_resident_memory_bytes", () => Environment.WorkingSet, "By", "Resident memory of the daemon");
         meter.CreateObservableGauge("dotnet_gc_heap_bytes", () => GC.GetTotalMemory(false), "By", "Managed heap in use");
-        meter.CreateObservableGauge("process_open_fds", OpenDescriptors, description: "Open file descriptors (sockets included)");
+        ProcessMetrics.Register(meter);
+        BuildInfo.Register(meter);
+        WheelStallGauge.Register(meter, server.Wheel);
     }
 
     private static long SendQueueBytes(PresenceServer server)
@@ -44,16 +47,4 @@ internal static class RuntimeGauges
         new(buffers.TrimmedBytes, new KeyValuePair<string, object?>("reason", "idle")),
         new(buffers.Budget.OverflowBytes, new KeyValuePair<string, object?>("reason", "full")),
     ];
-
-    private static long OpenDescriptors()
-    {
-        try
-        {
-            return Directory.EnumerateFileSystemEntries("/proc/self/fd").LongCount();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return -1;
-        }
-    }
 }

@@ -40,6 +40,11 @@ internal static partial class PrometheusText
         return samples;
     }
 
+    /// <summary>Family name -> its TYPE (counter, gauge, histogram, ...), from the "# TYPE" lines of a scrape.</summary>
+    public static Dictionary<string, string> Types(string text) =>
+        text.Split('\n').Where(l => l.StartsWith("# TYPE ", StringComparison.Ordinal)).Select(l => l.Split(' '))
+            .ToDictionary(parts => parts[2], parts => parts[3], StringComparer.Ordinal);
+
     public static double Value(Dictionary<string, double> samples, string key) =>
         samples.TryGetValue(key, out double value) ? value : throw new Xunit.Sdk.XunitException($"no sample {key}; have: {string.Join(", ", samples.Keys)}");
 

@@ -15,7 +15,7 @@ public sealed class SystemdUnitTests
         string directory = Directory.CreateTempSubdirectory("presenced-unit-").FullName;
         try
         {
-            string unit = (await File.ReadAllTextAsync(UnitPath)).Replace("/opt/presenced/presenced", DaemonProcess.BinaryPath, StringComparison.Ordinal);
+            string unit = (await File.ReadAllTextAsync(UnitPath)).Replace("/usr/local/bin/presenced", DaemonProcess.BinaryPath, StringComparison.Ordinal);
             Assert.Contains(DaemonProcess.BinaryPath + " ", unit);
             string path = Path.Combine(directory, "presenced.service");
             await File.WriteAllTextAsync(path, unit);
@@ -42,6 +42,9 @@ public sealed class SystemdUnitTests
         Assert.True(long.Parse(Single(service, "LimitNOFILE"), System.Globalization.CultureInfo.InvariantCulture) >= 100_000 + 1000);
         Assert.Equal("/bin/kill -HUP $MAINPID", Single(service, "ExecReload"));
         Assert.Equal("yes", Single(service, "DynamicUser"));
+        // The .deb's system user when it exists, else a dynamic one of that name.
+        Assert.Equal("presenced", Single(service, "User"));
+        Assert.Equal("presenced", Single(service, "Group"));
         Assert.Equal("yes", Single(service, "NoNewPrivileges"));
         Assert.Equal("strict", Single(service, "ProtectSystem"));
         Assert.Equal("yes", Single(service, "PrivateTmp"));

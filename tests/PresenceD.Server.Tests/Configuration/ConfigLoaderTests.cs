@@ -15,6 +15,7 @@ public sealed class ConfigLoaderTests : IDisposable
         { "bind", "not a host!", "is not an IP address or host name" },
         { "port", "abc", "'abc' is not a port" },
         { "admin_port", "70000", "is not a port" },
+        { "admin_bind", "not a host!", "is not an IP address or host name" },
         { "max_connections", "0", "out of range" },
         { "max_frame", "1tb", "unknown size unit" },
         { "heartbeat_interval", "5x", "unknown duration unit" },
