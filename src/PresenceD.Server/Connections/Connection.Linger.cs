@@ -150,5 +150,9 @@ internal sealed partial class Connection
         public void OnClosing(CloseReason reason)
         {
         }
+
+        public void OnHeldOverflow()
+        {
+        }
     }
 }
