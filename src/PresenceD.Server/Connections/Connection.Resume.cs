@@ -19,8 +19,10 @@ internal sealed partial class Connection
     /// <summary>HELLO made the session resumable: a later suspending close holds up to <paramref name="holdLimit"/> bytes.</summary>
     public void EnableResume(long holdLimit) => Volatile.Write(ref _holdLimit, holdLimit);
 
-    /// <summary>True when the close started holding frames for a suspended session.</summary>
-    public bool IsHolding { get; private set; }
+    private volatile bool _holding;
+
+    /// <summary>True when the close started holding frames for a suspended session (read by a resume on another thread).</summary>
+    public bool IsHolding => _holding;
 
     /// <summary>
     /// Fan-out's way into this member's queue: queued (the batch wakes the sender when the queue was empty), held
@@ -77,7 +79,7 @@ internal sealed partial class Connection
         long limit = Volatile.Read(ref _holdLimit);
         if (limit <= 0 || !CloseReasons.Suspends(reason)) return;
         Outbound.StartHolding(limit);
-        IsHolding = true;
+        _holding = true;
     }
 
     private void RaiseHeldOverflow()

@@ -10,6 +10,7 @@ namespace PresenceD.Server.Tests.Sessions;
 /// and all come back at once. All resume, the member who stayed sees no diff, and no message is lost. The resume
 /// time (HELLO written to WELCOME read, per client, all at once) is printed for docs/benchmarks.md, never asserted.
 /// </summary>
+[Collection(ResumeBlipCollection.Name)]
 public sealed class ResumeBlipTests(ITestOutputHelper output)
 {
     private const int Count = 1000;
@@ -90,4 +91,11 @@ public sealed class ResumeBlipTests(ITestOutputHelper output)
             foreach (TestClient? client in resumed) if (client is not null) await client.DisposeAsync();
         }
     }
+}
+
+/// <summary>The blip runs alone: 2,000 sockets next to another test's 2,000 starve both past their heartbeat timeouts.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ResumeBlipCollection
+{
+    public const string Name = "resume blip (alone)";
 }
