@@ -68,7 +68,9 @@ public sealed partial class PresenceClient : IFrameHandler
         FrameBuffer output = connection.BeginWrite();
         try
         {
-            ClientFrames.Hello(output, rid, _options.Credential, _options.ClientName);
+            // resume: null asks for nothing, "" for a resumable session, a token to resume the last one.
+            string? resume = _options.Resumable ? _resumeToken ?? "" : null;
+            ClientFrames.Hello(output, rid, _options.Credential, _options.ClientName, resume: resume);
         }
         finally
         {
@@ -100,6 +102,7 @@ public sealed partial class PresenceClient : IFrameHandler
         {
             case Wire.WelcomeMessage welcome:
                 _welcome = WireTypes.Welcome(welcome);
+                _resumeToken = welcome.ResumeToken.Length > 0 ? welcome.ResumeToken : null;
                 var heartbeat = new HeartbeatPolicy(welcome.HeartbeatMs, welcome.TimeoutMs);
                 _heartbeat = heartbeat;
                 _timer.Change(heartbeat.TickInterval, heartbeat.TickInterval);
@@ -244,14 +247,15 @@ public sealed partial class PresenceClient : IFrameHandler
             try
             {
                 await Task.Delay(_options.Backoff.Delay(attempt, NextRandom(), serverMinimum), _lifetime.Token).ConfigureAwait(false);
-                await OpenSessionAsync(_lifetime.Token).ConfigureAwait(false);
-                List<RoomRejoinedEventArgs> rejoined = await RejoinRoomsAsync().ConfigureAwait(false);
+                WelcomeMessage welcome = await OpenSessionAsync(_lifetime.Token).ConfigureAwait(false);
+                // Resumed: the server kept the rooms (and the models here are still exact); the held frames follow.
+                List<RoomRejoinedEventArgs> rejoined = welcome.Resumed ? new List<RoomRejoinedEventArgs>() : await RejoinRoomsAsync().ConfigureAwait(false);
                 lock (_stateLock)
                 {
                     if (_state != ConnectionState.Reconnecting) return;
                 }
                 foreach (RoomRejoinedEventArgs room in rejoined) _events.Post(room);
-                SetState(ConnectionState.Connected, null);
+                SetState(ConnectionState.Connected, null, welcome.Resumed);
                 return;
             }
             catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
@@ -312,7 +316,7 @@ public sealed partial class PresenceClient : IFrameHandler
         return results;
     }
 
-    private void SetState(ConnectionState state, Exception? reason)
+    private void SetState(ConnectionState state, Exception? reason, bool resumed = false)
     {
         ConnectionState previous;
         TaskCompletionSource<bool> changed;
@@ -325,7 +329,7 @@ public sealed partial class PresenceClient : IFrameHandler
             _stateChanged = NewSignal();
         }
         changed.TrySetResult(true); // wakes the requests waiting for a connection (WaitForConnection)
-        _events.Post(new ConnectionStateChangedEventArgs(previous, state, reason));
+        _events.Post(new ConnectionStateChangedEventArgs(previous, state, reason, resumed));
     }
 
     private static Exception DescribeConnectFailure(string host, int port, Exception error) => error switch

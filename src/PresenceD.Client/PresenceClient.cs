@@ -34,6 +34,8 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
     private volatile HeartbeatPolicy? _heartbeat;
     private volatile WelcomeMessage? _welcome;
     private volatile Wire.GoAwayMessage? _goAway;
+    // The token the last WELCOME gave (null: none yet, or the server offers no resumption); sent by the next HELLO.
+    private volatile string? _resumeToken;
     private ConnectionState _state = ConnectionState.Disconnected;
     private TaskCompletionSource<bool> _stateChanged = NewSignal();
     private int _ticking;
@@ -363,6 +365,7 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
 
     private static TaskCompletionSource<bool> NewSignal() => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    // SUPERSEDED: another connection resumed this session with its token; taking it back would start a tug of war.
     private static bool StopsReconnecting(ErrorCode code) =>
-        code == ErrorCode.Auth || code == ErrorCode.Version || code == ErrorCode.Protocol;
+        code == ErrorCode.Auth || code == ErrorCode.Version || code == ErrorCode.Protocol || code == ErrorCode.Superseded;
 }

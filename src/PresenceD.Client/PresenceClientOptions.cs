@@ -40,6 +40,14 @@ public sealed class PresenceClientOptions
     public bool AutoReconnect { get; set; } = true;
 
     /// <summary>
+    /// Ask the server for a resumable session (default true). A reconnect within the server's resume window then
+    /// resumes it: same connection id, rooms, metas and wills, the messages sent meanwhile delivered, nobody else sees
+    /// a leave or a join, and <see cref="ConnectionStateChangedEventArgs.Resumed"/> is true. A server without it (or
+    /// with resume_window 0s) gives an ordinary session, and reconnects re-join the rooms.
+    /// </summary>
+    public bool Resumable { get; set; } = true;
+
+    /// <summary>
     /// Let the first <see cref="PresenceClient.ConnectAsync"/> retry, with <see cref="Backoff"/>, while the server cannot
     /// be reached or turns the client away for a while (GOAWAY LIMIT, SHUTDOWN) (default false: one attempt). It stops
     /// when the client is welcomed, when the server refuses the HELLO (AUTH, VERSION, BAD_REQUEST, ...), when its

@@ -9,7 +9,10 @@ namespace PresenceD.Client;
 /// <param name="HeartbeatMs">How often the client pings when otherwise silent, in milliseconds.</param>
 /// <param name="TimeoutMs">Silence after which either side counts the other as gone, in milliseconds.</param>
 /// <param name="MaxFrame">The largest request frame body the server accepts, in bytes (the client refuses larger ones).</param>
-public sealed record WelcomeMessage(string User, string Conn, string Node, long HeartbeatMs, long TimeoutMs, long MaxFrame);
+/// <param name="ResumeWindowMs">How long the server keeps this session after the connection drops (0: not resumable).</param>
+/// <param name="Resumed">True when this WELCOME resumed the session of the connection before.</param>
+public sealed record WelcomeMessage(string User, string Conn, string Node, long HeartbeatMs, long TimeoutMs, long MaxFrame,
+    long ResumeWindowMs = 0, bool Resumed = false);
 
 /// <summary>The server's JOINED: the room's presence snapshot and where its message history stands.</summary>
 /// <param name="Room">The room.</param>

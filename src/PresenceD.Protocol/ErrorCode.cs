@@ -33,4 +33,6 @@ public enum ErrorCode : byte
     SlowConsumer = 13,
     /// <summary>GOAWAY when HELLO did not arrive in time, or on heartbeat timeout.</summary>
     Timeout = 14,
+    /// <summary>GOAWAY to a connection whose session a HELLO with its resume token took over on another connection.</summary>
+    Superseded = 15,
 }

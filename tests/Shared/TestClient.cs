@@ -39,12 +39,15 @@ internal sealed class TestClient : IAsyncDisposable
         return new TestClient(socket);
     }
 
-    /// <summary>Connects and completes HELLO as <paramref name="user"/>; keeps the connection alive when <paramref name="keepAlive"/> is given.</summary>
-    public static async Task<TestClient> HelloAsync(IPEndPoint server, string user, uint rid = 1, TimeSpan? keepAlive = null, string client = "tests")
+    /// <summary>
+    /// Connects and completes HELLO as <paramref name="user"/>; keeps the connection alive when <paramref name="keepAlive"/> is
+    /// given; <paramref name="resume"/> ("" or a token) asks for a resumable session (HELLO's resume field).
+    /// </summary>
+    public static async Task<TestClient> HelloAsync(IPEndPoint server, string user, uint rid = 1, TimeSpan? keepAlive = null, string client = "tests", string? resume = null)
     {
         TestClient connection = await ConnectAsync(server);
         if (keepAlive is { } every) connection.KeepAlive(every);
-        await connection.SendAsync(b => ClientFrames.Hello(b, rid, user, client));
+        await connection.SendAsync(b => ClientFrames.Hello(b, rid, user, client, resume: resume));
         connection.Welcome = await connection.ExpectAsync<WelcomeMessage>();
         return connection;
     }

@@ -12,7 +12,8 @@ internal static class WireTypes
 {
     public static ErrorCode Code(Protocol.ErrorCode code) => (ErrorCode)(byte)code;
 
-    public static WelcomeMessage Welcome(Wire.WelcomeMessage w) => new WelcomeMessage(w.User, w.Conn, w.Node, w.HeartbeatMs, w.TimeoutMs, w.MaxFrame);
+    public static WelcomeMessage Welcome(Wire.WelcomeMessage w) =>
+        new WelcomeMessage(w.User, w.Conn, w.Node, w.HeartbeatMs, w.TimeoutMs, w.MaxFrame, w.ResumeWindowMs, w.Resumed);
 
     public static JoinedMessage Joined(Wire.JoinedMessage j) => new JoinedMessage(j.Room, j.Epoch, j.Offset, Members(j.Members), j.Recovered, j.Total);
 

@@ -7,17 +7,23 @@ namespace PresenceD.Protocol.Messages;
 /// <summary>Encoders for client-to-server frames (PROTOCOL.md), each a whole length-prefixed frame.</summary>
 public static class ClientFrames
 {
-    /// <summary>HELLO [1, rid, version, credential, client?].</summary>
-    public static void Hello(FrameBuffer output, uint rid, string? credential, string? client, int version = ProtocolConstants.Version)
+    /// <summary>HELLO [1, rid, version, credential, client?, resume?].</summary>
+    /// <remarks>
+    /// <paramref name="resume"/> null leaves the field out (no resumable session); "" asks for a resumable session;
+    /// a token asks to resume that session (and for the new one to be resumable too).
+    /// </remarks>
+    public static void Hello(FrameBuffer output, uint rid, string? credential, string? client, int version = ProtocolConstants.Version, string? resume = null)
     {
         int start = output.BeginFrame();
         var w = new MessagePackWriter(output, 32);
-        w.WriteArrayHeader(client is null ? 4 : 5);
+        w.WriteArrayHeader(resume is not null ? 6 : client is null ? 4 : 5);
         w.WriteUInt64((ulong)OpCode.Hello);
         w.WriteUInt64(rid);
         w.WriteInt64(version);
         WriteOptionalString(ref w, credential);
-        if (client is not null) w.WriteString(client);
+        if (resume is not null) WriteOptionalString(ref w, client);
+        else if (client is not null) w.WriteString(client);
+        if (resume is not null) w.WriteString(resume);
         w.Flush();
         output.EndFrame(start);
     }

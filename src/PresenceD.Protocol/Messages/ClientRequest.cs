@@ -21,6 +21,10 @@ public struct ClientRequest
     public bool HasCredential;
     /// <summary>HELLO: the client's name, empty when nil or absent.</summary>
     public ReadOnlySequence<byte> ClientName;
+    /// <summary>HELLO: true when resume was given (a str): the client asks for a resumable session.</summary>
+    public bool HasResume;
+    /// <summary>HELLO: the resume token of the session to resume; empty when the client asks for a new resumable session.</summary>
+    public ReadOnlySequence<byte> ResumeToken;
     /// <summary>JOIN, LEAVE, PUBLISH, UPDATE, PRESENCE, COUNT: the room name (UTF-8, not yet validated).</summary>
     public ReadOnlySequence<byte> Room;
     /// <summary>JOIN, UPDATE: the member meta.</summary>

@@ -34,6 +34,12 @@ public static class ClientRequestDecoder
                     if (!reader.TryReadNil()) request.ClientName = reader.ReadStringSequence();
                     read = 5;
                 }
+                if (count > 5)
+                {
+                    request.HasResume = !reader.TryReadNil();
+                    if (request.HasResume) request.ResumeToken = reader.ReadStringSequence();
+                    read = 6;
+                }
                 break;
             case (long)OpCode.Join:
                 Require(count, 3, "JOIN");

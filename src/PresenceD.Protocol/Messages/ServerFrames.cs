@@ -11,12 +11,36 @@ namespace PresenceD.Protocol.Messages;
 /// </summary>
 public static class ServerFrames
 {
-    /// <summary>WELCOME [64, rid, user, conn, node, heartbeat_ms, timeout_ms, max_frame].</summary>
+    /// <summary>WELCOME [64, rid, user, conn, node, heartbeat_ms, timeout_ms, max_frame], to a HELLO that asked for no resumable session.</summary>
     public static void Welcome(FrameBuffer output, uint rid, string user, string conn, string node, long heartbeatMs, long timeoutMs, int maxFrame)
     {
         int start = output.BeginFrame();
-        var w = new MessagePackWriter(output, 64 + user.Length * 3 + conn.Length + node.Length);
-        w.WriteArrayHeader(8);
+        WelcomeFields(output, 8, rid, user, conn, node, heartbeatMs, timeoutMs, maxFrame, 0);
+        output.EndFrame(start);
+    }
+
+    /// <summary>
+    /// WELCOME [64, rid, user, conn, node, heartbeat_ms, timeout_ms, max_frame, resume_token, resume_window_ms, resumed], to a
+    /// HELLO that asked for a resumable session (token "" and window 0 when the server offers none).
+    /// </summary>
+    public static void Welcome(FrameBuffer output, uint rid, string user, string conn, string node, long heartbeatMs, long timeoutMs, int maxFrame,
+        string resumeToken, long resumeWindowMs, bool resumed)
+    {
+        int start = output.BeginFrame();
+        WelcomeFields(output, 11, rid, user, conn, node, heartbeatMs, timeoutMs, maxFrame, 16 + resumeToken.Length);
+        var w = new MessagePackWriter(output, 16 + resumeToken.Length);
+        w.WriteString(resumeToken);
+        w.WriteInt64(resumeWindowMs);
+        w.WriteBoolean(resumed);
+        w.Flush();
+        output.EndFrame(start);
+    }
+
+    /// <summary>The array header of <paramref name="count"/> and WELCOME's eight version-1 fields.</summary>
+    private static void WelcomeFields(FrameBuffer output, int count, uint rid, string user, string conn, string node, long heartbeatMs, long timeoutMs, int maxFrame, int extra)
+    {
+        var w = new MessagePackWriter(output, 64 + user.Length * 3 + conn.Length + node.Length + extra);
+        w.WriteArrayHeader(count);
         w.WriteUInt64((ulong)OpCode.Welcome);
         w.WriteUInt64(rid);
         w.WriteString(user);
@@ -26,7 +50,6 @@ public static class ServerFrames
         w.WriteInt64(timeoutMs);
         w.WriteInt64(maxFrame);
         w.Flush();
-        output.EndFrame(start);
     }
 
     /// <summary>OK [65, rid].</summary>

@@ -58,9 +58,7 @@ public static class ServerMessageDecoder
         {
             case (long)OpCode.Welcome:
                 Require(count, 8, OpCode.Welcome);
-                message = new WelcomeMessage(reader.ReadUInt32(), reader.ReadString(), reader.ReadString(), reader.ReadString(),
-                    reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64());
-                read = 8;
+                message = ReadWelcome(ref reader, count, out read);
                 break;
             case (long)OpCode.Ok:
                 Require(count, 2, OpCode.Ok);
@@ -123,6 +121,18 @@ public static class ServerMessageDecoder
         }
         Finish(ref reader, count, read);
         return message;
+    }
+
+    /// <summary>WELCOME's eight fields, then the resume fields a server sends when HELLO asked for them (an older server sends none).</summary>
+    private static WelcomeMessage ReadWelcome(ref MessagePackReader reader, int count, out int read)
+    {
+        var welcome = new WelcomeMessage(reader.ReadUInt32(), reader.ReadString(), reader.ReadString(), reader.ReadString(),
+            reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64());
+        read = 8;
+        if (count > 8) { welcome = welcome with { ResumeToken = reader.ReadString() }; read = 9; }
+        if (count > 9) { welcome = welcome with { ResumeWindowMs = reader.ReadInt64() }; read = 10; }
+        if (count > 10) { welcome = welcome with { Resumed = reader.ReadBoolean() }; read = 11; }
+        return welcome;
     }
 
     private static List<Member> ReadMembers(ref MessagePackReader reader)

@@ -9,8 +9,9 @@ public sealed record Member(string User, string Conn, byte[]? Meta);
 /// <summary>A decoded server-to-client frame (client side; allocates, unlike <see cref="MessageView"/>).</summary>
 public abstract record ServerMessage(OpCode Op);
 
-/// <summary>WELCOME.</summary>
-public sealed record WelcomeMessage(uint Rid, string User, string Conn, string Node, long HeartbeatMs, long TimeoutMs, long MaxFrame) : ServerMessage(OpCode.Welcome);
+/// <summary>WELCOME; the last three are its resume fields ("", 0 and false when the server sent none).</summary>
+public sealed record WelcomeMessage(uint Rid, string User, string Conn, string Node, long HeartbeatMs, long TimeoutMs, long MaxFrame,
+    string ResumeToken = "", long ResumeWindowMs = 0, bool Resumed = false) : ServerMessage(OpCode.Welcome);
 
 /// <summary>OK.</summary>
 public sealed record OkMessage(uint Rid) : ServerMessage(OpCode.Ok);

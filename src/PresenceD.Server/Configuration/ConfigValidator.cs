@@ -47,6 +47,17 @@ internal static class ConfigValidator
             throw Error(options, "send_queue_limit", "must be at least", "max_frame");
         }
 
+        // The held frames go into the resumed connection's queue in one piece, after WELCOME: they must fit in it.
+        if (options.ResumeBuffer > options.SendQueueLimit - 1024)
+        {
+            throw Error(options, "resume_buffer", "must be at least 1kb below", "send_queue_limit");
+        }
+
+        if (options.ResumeBuffer < 1024)
+        {
+            throw new ConfigException($"resume_buffer {options.ResumeBuffer} must be at least 1kb");
+        }
+
         if (options.BufferPoolTrimInterval > TimeSpan.Zero && options.BufferPoolTrimInterval < options.TimerTick)
         {
             throw Error(options, "buffer_pool_trim_interval", "must be 0 or at least", "timer_tick");

@@ -42,6 +42,12 @@ internal sealed class ServerOptions
 
     public long SendQueueLimit { get; set; } = 1024 * 1024;
 
+    /// <summary>How long a suspended resumable session waits for its resume (zero: sessions are never resumable).</summary>
+    public TimeSpan ResumeWindow { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Room frames held per suspended session.</summary>
+    public long ResumeBuffer { get; set; } = 256 * 1024;
+
     public long BufferPoolMax { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>Zero = never trim.</summary>

@@ -35,4 +35,6 @@ internal enum CloseReason
     ServerShutdown,
     /// <summary>A bug: an unexpected exception while serving the connection.</summary>
     InternalError,
+    /// <summary>A HELLO with this connection's resume token arrived on another connection, which took the session over.</summary>
+    Superseded,
 }

@@ -28,8 +28,17 @@ internal static class CloseReasons
         CloseReason.ServerFull => (ErrorCode.Limit, "server full", Jitter(1000, 5000)),
         CloseReason.ServerShutdown => (ErrorCode.Shutdown, "server shutting down", Jitter(500, Math.Max(1000, (long)options.DrainTimeout.TotalMilliseconds))),
         CloseReason.InternalError => (ErrorCode.Internal, "internal error", Jitter(500, 2000)),
+        CloseReason.Superseded => (ErrorCode.Superseded, "session resumed on another connection", 0),
         _ => (ErrorCode.None, "", 0),
     };
+
+    /// <summary>
+    /// The ends a resumable session survives, suspended: the network went away (end of stream, a broken socket, silence,
+    /// a frame cut off) or the client came back on another connection. Every other close is the client's choice (BYE)
+    /// or the server's (protocol, limits, auth, drain), and ends the session at once.
+    /// </summary>
+    public static bool Suspends(CloseReason reason) =>
+        reason is CloseReason.ClientClosed or CloseReason.SocketError or CloseReason.HeartbeatTimeout or CloseReason.FrameTimeout or CloseReason.Superseded;
 
     /// <summary>A reconnect hint spread over [min, max) so clients do not all return at once.</summary>
     public static long Jitter(long min, long max) => Random.Shared.NextInt64(min, max);

@@ -151,5 +151,9 @@ internal sealed partial class Connection
         public void OnClosing(CloseReason reason)
         {
         }
+
+        public void OnHeldOverflow()
+        {
+        }
     }
 }

@@ -181,6 +181,7 @@ internal sealed partial class Connection : WheelTimer
         if (goAwayCode != ErrorCode.None) code = goAwayCode;
         bool flush = reason is not (CloseReason.ClientClosed or CloseReason.SocketError);
         Outbound.Seal(discardPending: reason == CloseReason.SlowConsumer);
+        HoldIfSuspending(reason);
         if (code != ErrorCode.None)
         {
             Outbound.EnqueueFinal(output => ServerFrames.GoAway(output, code, message, reconnectMs));

@@ -24,4 +24,8 @@ internal interface IConnectionHandler
     /// <summary>The connection is closing for <paramref name="reason"/>: called exactly once, on a pool thread,
     /// so whoever asked for the close may hold any lock.</summary>
     void OnClosing(CloseReason reason);
+
+    /// <summary>The frames held for this connection's suspended session passed resume_buffer: the session must end.
+    /// Called at most once, on a pool thread.</summary>
+    void OnHeldOverflow();
 }

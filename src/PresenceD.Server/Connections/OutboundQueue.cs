@@ -14,12 +14,19 @@ internal sealed class OutboundQueue
 {
     private FrameBuffer _pending;
     private FrameBuffer _sending;
+    private readonly ArrayPool<byte> _pool;
     private long _limit;
     private bool _sealed;
+    // A suspended session's room frames (Connection.Resume.cs): appended while _held is set, up to _holdLimit; then
+    // moved whole into the resuming connection's queue, after which this queue only answers Moved.
+    private FrameBuffer? _held;
+    private long _holdLimit;
+    private bool _moved;
 
     public OutboundQueue(long limit, ArrayPool<byte> pool)
     {
         _limit = limit;
+        _pool = pool;
         _pending = new FrameBuffer(4096, pool);
         _sending = new FrameBuffer(4096, pool);
     }
@@ -40,6 +47,8 @@ internal sealed class OutboundQueue
     {
         lock (this)
         {
+            if (_moved) return EnqueueResult.Moved;
+            if (_held is not null) return Hold(frames);
             if (_sealed) return EnqueueResult.Closed;
             int before = _pending.WrittenCount;
             if (before + frames.Length > _limit) return EnqueueResult.Overflow;
@@ -47,6 +56,84 @@ internal sealed class OutboundQueue
             Volatile.Write(ref _pendingCount, _pending.WrittenCount);
             return before == 0 ? EnqueueResult.FirstPending : EnqueueResult.Queued;
         }
+    }
+
+    /// <summary>Bytes held for the suspended session (0 when not holding).</summary>
+    public int HeldBytes
+    {
+        get
+        {
+            lock (this) return _held?.WrittenCount ?? 0;
+        }
+    }
+
+    /// <summary>
+    /// The connection closed but its session is suspended: from now on room frames are kept (in order, up to
+    /// <paramref name="limit"/> bytes) instead of refused. Replies still are refused: the queue is sealed.
+    /// </summary>
+    public void StartHolding(long limit)
+    {
+        lock (this)
+        {
+            _sealed = true;
+            _holdLimit = limit;
+            _held = new FrameBuffer(4096, _pool);
+        }
+    }
+
+    /// <summary>
+    /// The session resumed: <paramref name="writeFirst"/> writes the resuming connection's first frame (its WELCOME) into
+    /// <paramref name="target"/>, the held frames follow it, and every later frame offered here is answered
+    /// <see cref="EnqueueResult.Moved"/>, so it comes after them. False, with nothing written, when the holding overflowed
+    /// or was dropped: frames were lost, the session cannot resume. Lock order: this queue, then the target's (the
+    /// queue of a connection that is resuming is never itself holding).
+    /// </summary>
+    public bool MoveHeldTo<TState>(OutboundQueue target, TState state, Action<FrameBuffer, TState> writeFirst, out bool targetWasEmpty, out int movedBytes)
+    {
+        lock (this)
+        {
+            targetWasEmpty = false;
+            movedBytes = 0;
+            if (_held is null) return false;
+            lock (target)
+            {
+                targetWasEmpty = target._pending.WrittenCount == 0;
+                writeFirst(target._pending, state);
+                // Written past send_queue_limit if need be: resume_buffer is validated to fit below it with the WELCOME.
+                target._pending.Write(_held.WrittenSpan);
+                Volatile.Write(ref target._pendingCount, target._pending.WrittenCount);
+            }
+            movedBytes = _held.WrittenCount;
+            _held.Release();
+            _held = null;
+            _moved = true;
+            return true;
+        }
+    }
+
+    /// <summary>The suspension ended without a resume: the held frames go back to the pool and nothing more is kept.</summary>
+    public void DropHeld()
+    {
+        lock (this)
+        {
+            _held?.Release();
+            _held = null;
+        }
+    }
+
+    // Under the lock: one more frame for the suspended session, or the overflow that ends it (reported once: the held
+    // frames are dropped, and later frames are refused as for any closed queue).
+    private EnqueueResult Hold(ReadOnlySpan<byte> frames)
+    {
+        FrameBuffer held = _held!;
+        if (held.WrittenCount + frames.Length > _holdLimit)
+        {
+            held.Release();
+            _held = null;
+            return EnqueueResult.HeldOverflow;
+        }
+        held.Write(frames);
+        return EnqueueResult.Held;
     }
 
     /// <summary>
@@ -183,4 +270,10 @@ internal enum EnqueueResult
     Overflow,
     /// <summary>The connection is closing.</summary>
     Closed,
+    /// <summary>Kept for the connection's suspended session.</summary>
+    Held,
+    /// <summary>Over resume_buffer: the suspended session must end (its held frames are gone).</summary>
+    HeldOverflow,
+    /// <summary>The session resumed on another connection: offer the frame to that one.</summary>
+    Moved,
 }

@@ -4,6 +4,7 @@ using PresenceD.Server.Connections;
 using PresenceD.Server.Dispatch;
 using PresenceD.Server.Expiry;
 using PresenceD.Server.Rooms;
+using PresenceD.Server.Sessions;
 
 namespace PresenceD.Server.Diagnostics;
 
@@ -40,6 +41,17 @@ internal sealed class ServerMetrics : IDisposable
     public Histogram<double> BackplaneLatency { get; }
 
     public Meter Meter => _meter;
+
+    /// <summary>Registers the resumable-session instruments (the gauges walk the suspended sessions at scrape time).</summary>
+    public void ObserveResumes(ResumeCounters counters, Func<long> heldBytes, Func<long> suspendedNow)
+    {
+        _meter.CreateObservableCounter("presenced_sessions_suspended_total", () => counters.Suspended, description: "Resumable sessions suspended: their connection ended without BYE");
+        _meter.CreateObservableCounter("presenced_sessions_resumed_total", () => counters.Resumed, description: "Suspended sessions a HELLO with their resume token took over");
+        _meter.CreateObservableCounter("presenced_sessions_expired_total", () => counters.Expired, description: "Suspended sessions ended the normal way (resume_window passed, resume_buffer overflowed, drain)");
+        _meter.CreateObservableCounter("presenced_sessions_overflowed_total", () => counters.Overflowed, description: "Suspended sessions ended because their held frames passed resume_buffer");
+        _meter.CreateObservableGauge("presenced_sessions_suspended", suspendedNow, description: "Sessions suspended now");
+        _meter.CreateObservableGauge("presenced_held_bytes", heldBytes, "By", "Room frame bytes held for suspended sessions");
+    }
 
     /// <summary>Registers the instruments that read each layer's counters.</summary>
     public void Observe(ConnectionHost connections, DispatchCounters dispatch, RoomHub rooms, TimerWheel wheel)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Microsoft.Extensions.Logging;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
 using PresenceD.Server.Configuration;
@@ -22,8 +23,13 @@ internal sealed partial class Dispatcher : ISessionHost
     private readonly OnlineUsers _online;
     private readonly ConnIds _connIds;
     private readonly JwtVerifier? _jwt;
+    private readonly IResumableSessions _resumable;
+    private readonly TimerWheel _wheel;
+    private readonly ILogger _logger;
+    private readonly Action<Session> _expireSuspended;
 
-    public Dispatcher(LiveOptions options, IClock clock, RoomHub hub, OnlineUsers online, ConnIds connIds, JwtVerifier? jwt)
+    public Dispatcher(LiveOptions options, IClock clock, RoomHub hub, OnlineUsers online, ConnIds connIds, JwtVerifier? jwt,
+        IResumableSessions resumable, TimerWheel wheel, ILogger logger)
     {
         _options = options;
         _clock = clock;
@@ -31,9 +37,21 @@ internal sealed partial class Dispatcher : ISessionHost
         _online = online;
         _connIds = connIds;
         _jwt = jwt;
+        _resumable = resumable;
+        _wheel = wheel;
+        _logger = logger;
+        _expireSuspended = session => EndSuspended(session, overflow: false);
     }
 
     public DispatchCounters Counters { get; } = new();
+
+    public ResumeCounters ResumeCounters { get; } = new();
+
+    /// <summary>Bytes held now for this node's suspended sessions (the gauge; walks them, at scrape time only).</summary>
+    public long HeldBytes => _resumable.Suspended.Sum(s => (long)s.Connection.Outbound.HeldBytes);
+
+    /// <summary>Sessions suspended now.</summary>
+    public int SuspendedNow => _resumable.Suspended.Count();
 
     private ServerOptions Options => _options.Current;
 
@@ -70,9 +88,14 @@ internal sealed partial class Dispatcher : ISessionHost
         return default;
     }
 
-    /// <summary>The session's end: leaves every room (wills delivered unless BYE), then the user is offline here if it was its last connection.</summary>
+    /// <summary>
+    /// The connection's end: a resumable session whose connection holds (it ended without BYE) is suspended instead
+    /// (ResumeHandler.cs); otherwise the session ends: it leaves every room (wills delivered unless BYE), then the user
+    /// is offline here if it was its last connection.
+    /// </summary>
     public void End(Session session, CloseReason reason)
     {
+        if (session.Connection.IsHolding && TrySuspend(session)) return;
         RoomMember[] rooms;
         lock (session.Sync)
         {
@@ -80,8 +103,14 @@ internal sealed partial class Dispatcher : ISessionHost
             session.Ended = true;
             rooms = session.TakeAllRooms();
         }
+        _resumable.Forget(session);
+        session.Connection.Outbound.DropHeld();
+        LeaveAll(session, rooms, deliverWills: reason != CloseReason.Bye);
+    }
+
+    private void LeaveAll(Session session, RoomMember[] rooms, bool deliverWills)
+    {
         using SendBatch batch = SendBatch.Open();
-        bool deliverWills = reason != CloseReason.Bye;
         foreach (RoomMember member in rooms) _hub.Leave(member, deliverWills, batch);
         if (session.HelloDone)
         {

@@ -9,7 +9,11 @@ using PresenceD.Server.Sessions;
 
 namespace PresenceD.Server.Dispatch;
 
-/// <summary>HELLO: version, credential (user id or JWT), then WELCOME; any failure is ERROR + GOAWAY + close.</summary>
+/// <summary>
+/// HELLO: version, credential (user id or JWT), then WELCOME; any failure is ERROR + GOAWAY + close. A HELLO that
+/// carries a resume token resumes that session when it can (ResumeHandler.cs), else gets a fresh one: a resume is
+/// never refused.
+/// </summary>
 internal sealed partial class Dispatcher
 {
     private void Hello(Session session, ref ClientRequest request, SendBatch batch)
@@ -61,23 +65,58 @@ internal sealed partial class Dispatcher
             expiresAtMs = _clock.NowMs + (claims.ExpiresAtUnixSeconds + (long)options.JwtLeeway.TotalSeconds - nowUnix) * 1000;
         }
 
-        session.User = _online.Add(user);
-        session.ConnId = _connIds.Next();
+        long windowMs = (long)options.ResumeWindow.TotalMilliseconds;
+        bool resumable = request.HasResume && windowMs > 0;
         session.ClientName = ClientNames.Canonical(request.ClientName);
         session.AllowedRooms = allowedRooms;
         session.Visibility = UserVisibility.For(options.OnlineVisibility, see);
+        if (resumable) connection.EnableResume(options.ResumeBuffer);
+        // The token is a str of at most max_frame bytes; one that is not valid UTF-8 names no session either.
+        if (resumable && request.ResumeToken.Length > 0 && TryResume(session, Utf8.GetString(request.ResumeToken), user, rid, windowMs, batch))
+        {
+            connection.OnHelloDone();
+            if (expiresAtMs != 0) connection.ScheduleTokenExpiry(expiresAtMs);
+            return;
+        }
+
+        session.User = _online.Add(user);
+        session.ConnId = _connIds.Next();
+        string token = "";
+        if (resumable)
+        {
+            token = ResumeTokens.New(session.ConnId);
+            _resumable.Register(session, token);
+        }
         session.HelloDone = true;
         Backplane.SessionStarted(session.User, session.ConnId);
         connection.OnHelloDone();
         if (expiresAtMs != 0) connection.ScheduleTokenExpiry(expiresAtMs);
-        var welcome = (rid, user, conn: session.ConnId, node: _connIds.NodeId, hb: (long)options.HeartbeatInterval.TotalMilliseconds,
-            timeout: (long)options.HeartbeatTimeout.TotalMilliseconds, maxFrame: options.MaxFrame);
-        connection.Reply(welcome, static (output, w) => ServerFrames.Welcome(output, w.rid, w.user, w.conn, w.node, w.hb, w.timeout, w.maxFrame), batch);
+        Welcome welcome = NewWelcome(rid, session, token, resumable ? windowMs : 0, resumed: false);
+        if (request.HasResume) connection.Reply(welcome, Welcome.WriteResumable, batch);
+        else connection.Reply(welcome, Welcome.Write, batch);
+    }
+
+    private Welcome NewWelcome(uint rid, Session session, string token, long windowMs, bool resumed)
+    {
+        ServerOptions options = Options;
+        return new Welcome(rid, session.User, session.ConnId, _connIds.NodeId, (long)options.HeartbeatInterval.TotalMilliseconds,
+            (long)options.HeartbeatTimeout.TotalMilliseconds, options.MaxFrame, token, windowMs, resumed);
     }
 
     private void RefuseHello(Connection connection, uint rid, ErrorCode code, CloseReason reason, string message, SendBatch batch)
     {
         Error(connection, rid, code, message, batch);
         connection.RequestClose(reason, message, code);
+    }
+
+    /// <summary>WELCOME's fields: the eight of version 1, and the resume fields sent when HELLO asked for a resumable session.</summary>
+    private readonly record struct Welcome(uint Rid, string User, string Conn, string Node, long HeartbeatMs, long TimeoutMs, int MaxFrame,
+        string ResumeToken, long ResumeWindowMs, bool Resumed)
+    {
+        public static readonly Action<Protocol.Framing.FrameBuffer, Welcome> Write = static (output, w) =>
+            ServerFrames.Welcome(output, w.Rid, w.User, w.Conn, w.Node, w.HeartbeatMs, w.TimeoutMs, w.MaxFrame);
+
+        public static readonly Action<Protocol.Framing.FrameBuffer, Welcome> WriteResumable = static (output, w) =>
+            ServerFrames.Welcome(output, w.Rid, w.User, w.Conn, w.Node, w.HeartbeatMs, w.TimeoutMs, w.MaxFrame, w.ResumeToken, w.ResumeWindowMs, w.Resumed);
     }
 }

@@ -47,9 +47,10 @@ internal sealed class PresenceServer : IAsyncDisposable
             : new MemoryBackplane(History, clock);
         Rooms = new RoomHub(Options, clock, Backplane);
         Jwt = options.Auth == AuthMode.Jwt ? JwtVerifier.Load(options.JwtSecretFile, options.JwtPublicKeyFile) : null;
-        _dispatcher = new Dispatcher(Options, clock, Rooms, OnlineUsers, ConnIds, Jwt);
+        _dispatcher = new Dispatcher(Options, clock, Rooms, OnlineUsers, ConnIds, Jwt, new LocalResumableSessions(), Wheel, Logger);
         Connections = new ConnectionHost(Options, clock, Wheel, Buffers, Logger);
         Metrics.Observe(Connections, _dispatcher.Counters, Rooms, Wheel);
+        Metrics.ObserveResumes(_dispatcher.ResumeCounters, () => _dispatcher.HeldBytes, () => _dispatcher.SuspendedNow);
     }
 
     public LiveOptions Options { get; }
@@ -75,6 +76,8 @@ internal sealed class PresenceServer : IAsyncDisposable
     public ConnectionHost Connections { get; }
 
     public DispatchCounters DispatchCounters => _dispatcher.Counters;
+
+    public ResumeCounters ResumeCounters => _dispatcher.ResumeCounters;
 
     /// <summary>The token verifier with auth jwt (the warm-up signs its own token and checks it with it), else null.</summary>
     public JwtVerifier? Jwt { get; }
@@ -123,12 +126,16 @@ internal sealed class PresenceServer : IAsyncDisposable
         ConnectionRegistry registry = Connections.Registry;
         Logger.LogInformation("draining {Connections} connections (drain_timeout {Timeout})", registry.Count, timeout);
         foreach (Connection connection in registry.All) connection.RequestClose(CloseReason.ServerShutdown);
+        // A suspended session has no connection to close: it ends now, its wills and leaves delivered like the others'.
+        int suspended = _dispatcher.EndSuspendedSessions();
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         // Until every socket is closed, lingering ones included: a close cut short by the exit is a reset.
         while (registry.Live > 0 && Environment.TickCount64 < deadline) await Task.Delay(20);
         int left = registry.Live;
         foreach (Connection connection in registry.All) connection.Abort();
-        Logger.LogInformation("drained; {Left} connections cut at the deadline", left);
+        // Connections that dropped during the drain may have suspended after the first pass.
+        suspended += _dispatcher.EndSuspendedSessions();
+        Logger.LogInformation("drained; {Left} connections cut at the deadline, {Suspended} suspended sessions ended", left, suspended);
     }
 
     public async ValueTask DisposeAsync()

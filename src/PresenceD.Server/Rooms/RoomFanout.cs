@@ -18,19 +18,7 @@ internal static class RoomFanout
         {
             Connection connection = member.Connection;
             if (!member.Visible || ReferenceEquals(connection, except)) continue;
-            switch (connection.Outbound.Enqueue(frames))
-            {
-                case EnqueueResult.FirstPending:
-                    batch.Touch(connection);
-                    delivered++;
-                    break;
-                case EnqueueResult.Queued:
-                    delivered++;
-                    break;
-                case EnqueueResult.Overflow:
-                    batch.CloseAsSlowConsumer(connection);
-                    break;
-            }
+            if (connection.Deliver(frames, batch)) delivered++;
         }
         room.Hub.Counters.CountDeliveries(delivered);
         return delivered;

@@ -8,8 +8,13 @@ namespace PresenceD.Server.Rooms;
 /// </summary>
 internal sealed class RoomMember(Connection connection, string user, string connId)
 {
-    /// <summary>Where fan-out queues this member's frames.</summary>
-    public Connection Connection { get; } = connection;
+    private volatile Connection _connection = connection;
+
+    /// <summary>Where fan-out queues this member's frames: the connection that joined, or the one that resumed its session.</summary>
+    public Connection Connection => _connection;
+
+    /// <summary>The session resumed on <paramref name="successor"/> (its held frames already moved there): fan-out goes to it from now on.</summary>
+    public void MoveTo(Connection successor) => _connection = successor;
 
     public string User { get; } = user;
 

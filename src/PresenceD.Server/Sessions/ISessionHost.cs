@@ -9,4 +9,7 @@ internal interface ISessionHost
     ValueTask Dispatch(Session session, ref ClientRequest request, SendBatch batch);
 
     void End(Session session, CloseReason reason);
+
+    /// <summary>The frames held for <paramref name="session"/>, suspended, passed resume_buffer.</summary>
+    void HeldOverflowed(Session session);
 }

@@ -44,9 +44,26 @@ internal sealed class Session(Connection connection, ISessionHost host) : IConne
     /// <summary>Joined rooms; copy-on-write (at most max_rooms_per_connection) so PUBLISH reads it without a lock.</summary>
     public RoomMember[] Rooms => Volatile.Read(ref _rooms);
 
+    /// <summary>The token a HELLO resumes this session with ("" when it is not resumable).</summary>
+    public string ResumeToken { get; set; } = "";
+
+    /// <summary>True from the suspension (the connection gone, the session kept) until it resumed or ended; under <see cref="Sync"/>.</summary>
+    public bool IsSuspended { get; set; }
+
+    /// <summary>When the suspension began, in the wheel clock's ms (for the resume log line).</summary>
+    public long SuspendedAtMs { get; set; }
+
+    /// <summary>The end of resume_window while suspended.</summary>
+    public SuspensionTimer? Suspension { get; set; }
+
     public ValueTask OnRequest(ref ClientRequest request, SendBatch batch) => host.Dispatch(this, ref request, batch);
 
     public void OnClosing(CloseReason reason) => host.End(this, reason);
+
+    public void OnHeldOverflow() => host.HeldOverflowed(this);
+
+    /// <summary>A resume: this session takes over the memberships of the session it resumes (under both sessions' locks).</summary>
+    public void AdoptRooms(RoomMember[] rooms) => Volatile.Write(ref _rooms, rooms);
 
     /// <summary>The membership of the room with this name, or null (a linear scan: at most max_rooms_per_connection).</summary>
     public RoomMember? FindRoom(ReadOnlySpan<char> room)

@@ -5,9 +5,11 @@ namespace PresenceD.Client.Tests.Integration;
 
 public sealed class ReconnectTests
 {
+    // Not resumable: these tests are about the re-join path a lost session takes.
     private static PresenceClientOptions Options(DaemonProcess daemon, string user, double initialBackoffMs = 50) => new PresenceClientOptions
     {
         Credential = user,
+        Resumable = false,
         RequestTimeout = TimeSpan.FromSeconds(5),
         Backoff = new BackoffPolicy { Initial = TimeSpan.FromMilliseconds(initialBackoffMs), Max = TimeSpan.FromMilliseconds(500), Jitter = 0 },
     }.WithServer(daemon.Address);

@@ -33,7 +33,7 @@ public sealed class ProtocolDocExamplesTests
     {
         string[] names = Examples.Value.Select(e => e.Name).ToArray();
         Assert.Equal(names.Distinct().Count(), names.Length);
-        Assert.Equal(new[] { "HELLO", "WELCOME", "JOIN", "JOINED" }, names.Where(n => n is "HELLO" or "WELCOME" or "JOIN" or "JOINED"));
+        Assert.Equal(new[] { "HELLO", "WELCOME", "JOIN", "JOINED", "HELLO#2", "WELCOME#2" }, names.Where(n => n.Split('#')[0] is "HELLO" or "WELCOME" or "JOIN" or "JOINED"));
     }
 
     [Theory]
@@ -56,7 +56,7 @@ public sealed class ProtocolDocExamplesTests
         object? read = ReadAny(ref reader);
         Assert.True(reader.End, $"{name}: bytes after the array");
         AssertSame(example.Value, read, name);
-        Assert.Equal(name, OpName(Convert.ToInt64(example.Value[0], CultureInfo.InvariantCulture)));
+        Assert.Equal(name.Split('#')[0], OpName(Convert.ToInt64(example.Value[0], CultureInfo.InvariantCulture)));
     }
 
     [Theory]
@@ -182,7 +182,8 @@ public sealed class ProtocolDocExamplesTests
         switch (r.Op)
         {
             case OpCode.Hello:
-                v.AddRange([r.Rid, r.Version, r.HasCredential ? Utf8.GetString(r.Credential) : null, Utf8.GetString(r.ClientName)]);
+                v.AddRange([r.Rid, r.Version, r.HasCredential ? Utf8.GetString(r.Credential) : null, Utf8.GetString(r.ClientName),
+                    r.HasResume ? Utf8.GetString(r.ResumeToken) : null]);
                 break;
             case OpCode.Join:
                 v.AddRange([r.Rid, Utf8.GetString(r.Room), r.HasMeta ? r.Meta.ToArray() : null,
@@ -214,6 +215,7 @@ public sealed class ProtocolDocExamplesTests
 
     private static List<object?> FromServerMessage(ServerMessage message) => message switch
     {
+        WelcomeMessage { ResumeToken.Length: > 0 } m => [64L, m.Rid, m.User, m.Conn, m.Node, m.HeartbeatMs, m.TimeoutMs, m.MaxFrame, m.ResumeToken, m.ResumeWindowMs, m.Resumed],
         WelcomeMessage m => [64L, m.Rid, m.User, m.Conn, m.Node, m.HeartbeatMs, m.TimeoutMs, m.MaxFrame],
         OkMessage m => [65L, m.Rid],
         ErrorMessage m => [66L, m.Rid, (long)m.Code, m.Text],
@@ -239,7 +241,7 @@ public sealed class ProtocolDocExamplesTests
         switch ((OpCode)op)
         {
             case OpCode.Hello:
-                ClientFrames.Hello(output, Rid(v[1]), (string?)v[3], v.Count > 4 ? (string?)v[4] : null, (int)Int(v[2]));
+                ClientFrames.Hello(output, Rid(v[1]), (string?)v[3], v.Count > 4 ? (string?)v[4] : null, (int)Int(v[2]), v.Count > 5 ? (string?)v[5] : null);
                 break;
             case OpCode.Join:
                 byte[]? meta = v.Count > 3 ? (byte[]?)v[3] : null;
@@ -256,7 +258,8 @@ public sealed class ProtocolDocExamplesTests
             case OpCode.Bye: ClientFrames.Bye(output); break;
             case OpCode.Online: ClientFrames.Online(output, Rid(v[1]), ((List<object?>)v[2]!).Cast<string>().ToList()); break;
             case OpCode.Welcome:
-                ServerFrames.Welcome(output, Rid(v[1]), (string)v[2]!, (string)v[3]!, (string)v[4]!, Int(v[5]), Int(v[6]), (int)Int(v[7]));
+                if (v.Count > 8) ServerFrames.Welcome(output, Rid(v[1]), (string)v[2]!, (string)v[3]!, (string)v[4]!, Int(v[5]), Int(v[6]), (int)Int(v[7]), (string)v[8]!, Int(v[9]), (bool)v[10]!);
+                else ServerFrames.Welcome(output, Rid(v[1]), (string)v[2]!, (string)v[3]!, (string)v[4]!, Int(v[5]), Int(v[6]), (int)Int(v[7]));
                 break;
             case OpCode.Ok: ServerFrames.Ok(output, Rid(v[1])); break;
             case OpCode.Pong: ServerFrames.Pong(output, Rid(v[1])); break;
@@ -374,6 +377,9 @@ public sealed class ProtocolDocExamplesTests
                 string[] lines = block.Groups[1].Value.TrimEnd('\n').Split('\n');
                 int space = lines[0].IndexOf(' ', StringComparison.Ordinal);
                 string name = lines[0][..space];
+                // A second example of the same op (the resume HELLO and WELCOME) is named NAME#2.
+                int same = examples.Count(e => e.Name.Split('#')[0] == name);
+                if (same > 0) name += "#" + (same + 1);
                 var parser = new ValueParser(lines[0][(space + 1)..]);
                 var value = (List<object?>)parser.ParseToEnd()!;
                 examples.Add(new Example(name, value, lines.Skip(1).Select(ParseLine).ToList()));

@@ -23,6 +23,28 @@ public sealed class ClientRequestDecoderTests
     }
 
     [Fact]
+    public void Hello_without_resume_has_none_and_with_one_carries_it()
+    {
+        Assert.False(RoundTrip(b => ClientFrames.Hello(b, 1, "alice", "c")).HasResume);
+        ClientRequest asking = RoundTrip(b => ClientFrames.Hello(b, 1, "alice", null, resume: ""));
+        Assert.True(asking.HasResume);
+        Assert.Equal(0, asking.ResumeToken.Length);
+        Assert.Equal(0, asking.ClientName.Length);
+        ClientRequest resuming = RoundTrip(b => ClientFrames.Hello(b, 1, "alice", "c", resume: "tok.n1-x-2"));
+        Assert.Equal("tok.n1-x-2", Text(resuming.ResumeToken));
+        Assert.Equal("c", Text(resuming.ClientName));
+    }
+
+    [Fact]
+    public void Hello_resume_that_is_not_a_str_or_nil_is_a_protocol_error()
+    {
+        byte[] body = new Raw().FixArray(6).FixInt(1).FixInt(1).FixInt(1).FixStr("a").Nil().FixInt(7).ToArray();
+        Assert.Throws<ProtocolException>(() => DecodeClient(body));
+        byte[] nil = new Raw().FixArray(6).FixInt(1).FixInt(1).FixInt(1).FixStr("a").Nil().Nil().ToArray();
+        Assert.False(DecodeClient(nil).HasResume);
+    }
+
+    [Fact]
     public void Hello_with_nil_credential_and_absent_client()
     {
         byte[] body = Body(b => ClientFrames.Hello(b, uint.MaxValue, null, null, version: 300));

@@ -24,6 +24,21 @@ public sealed class ServerMessageDecoderTests
         WelcomeMessage m = RoundTrip<WelcomeMessage>(b => ServerFrames.Welcome(b, 1, "ünï", "c-abc", "node-1", 5000, 15000, 65536));
         Assert.Equal(new WelcomeMessage(1, "ünï", "c-abc", "node-1", 5000, 15000, 65536), m);
         Assert.Equal(OpCode.Welcome, m.Op);
+        Assert.Equal(("", 0L, false), (m.ResumeToken, m.ResumeWindowMs, m.Resumed));
+    }
+
+    [Fact]
+    public void Welcome_with_the_resume_fields()
+    {
+        WelcomeMessage m = RoundTrip<WelcomeMessage>(b => ServerFrames.Welcome(b, 1, "u", "c-1", "n", 5000, 15000, 65536, "tok.c-1", 10_000, true));
+        Assert.Equal(new WelcomeMessage(1, "u", "c-1", "n", 5000, 15000, 65536, "tok.c-1", 10_000, true), m);
+    }
+
+    [Fact]
+    public void Welcome_resume_token_must_be_a_str()
+    {
+        byte[] body = new Raw().FixArray(9).FixInt(64).FixInt(1).FixStr("u").FixStr("c").FixStr("n").FixInt(5).FixInt(15).FixInt(64).FixInt(1).ToArray();
+        Assert.Throws<ProtocolException>(() => DecodeServer(body));
     }
 
     [Fact]

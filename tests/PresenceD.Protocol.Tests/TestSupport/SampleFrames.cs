@@ -34,7 +34,8 @@ internal static class SampleFrames
 
     public static IReadOnlyList<(string Name, byte[] Frame)> Server { get; } =
     [
-        ("welcome", Encoded.Frame(b => ServerFrames.Welcome(b, 1, "alice", "c-1", "node-a", 5000, 15000, 65536))),
+        // With the resume fields: elements after them are the trailing ones (an 8-element WELCOME is decoded in ServerMessageDecoderTests).
+        ("welcome", Encoded.Frame(b => ServerFrames.Welcome(b, 1, "alice", "c-1", "node-a", 5000, 15000, 65536, "tok.c-1", 10000, true))),
         ("ok", Encoded.Frame(b => ServerFrames.Ok(b, 2))),
         ("error", Encoded.Frame(b => ServerFrames.Error(b, 3, ErrorCode.NotJoined, "not joined"))),
         ("joined", Encoded.Frame(b => Joined(b, 4, recovered: true, ("alice", "c-1", [1]), ("bob", "c-2", null)))),

@@ -24,6 +24,8 @@ public sealed class ConfigLoaderTests : IDisposable
         { "hello_timeout", "0", "must be at least 1ms" },
         { "close_linger", "2m", "must be at most 1m" },
         { "send_queue_limit", "lots", "is not a size" },
+        { "resume_window", "2h", "must be at most 1h" },
+        { "resume_buffer", "big", "is not a size" },
         { "buffer_pool_max", "-1mb", "is not a size" },
         { "buffer_pool_trim_interval", "often", "is not a duration" },
         { "max_rooms_per_connection", "0", "out of range" },
@@ -188,6 +190,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
     [Theory]
     [InlineData("--heartbeat_timeout=5s", "command line --heartbeat_timeout: heartbeat_timeout 5s must be greater than heartbeat_interval 5s (set by default)")]
+    [InlineData("--resume_buffer=1mb", "command line --resume_buffer: resume_buffer 1mb must be at least 1kb below send_queue_limit 1mb (set by default)")]
     [InlineData("--send_queue_limit=1kb", "command line --send_queue_limit: send_queue_limit 1kb must be at least max_frame 64kb (set by default)")]
     [InlineData("--publish_burst=10", "command line --publish_burst: publish_burst 10 needs a non-zero publish_rate 0 (set by default)")]
     [InlineData("--admin_port=7400", "command line --admin_port: admin_port 7400 must differ from port 7400 (set by default)")]
@@ -307,7 +310,7 @@ public sealed class ConfigLoaderTests : IDisposable
             "log_level", "max_connections", "max_frame", "send_queue_limit", "max_rooms_per_connection", "meta_max",
             "presence_limit", "online_max", "publish_rate", "publish_burst", "history_rooms", "history_size", "history_ttl",
             "heartbeat_interval", "heartbeat_timeout", "frame_timeout", "hello_timeout", "close_linger", "jwt_leeway", "drain_timeout",
-            "sweep_interval", "buffer_pool_max", "buffer_pool_trim_interval",
+            "sweep_interval", "buffer_pool_max", "buffer_pool_trim_interval", "resume_window", "resume_buffer",
         ];
         Assert.Equal(expected.Order(), ConfigKeys.All.Where(k => k.Reloadable).Select(k => k.Name).Order());
     }

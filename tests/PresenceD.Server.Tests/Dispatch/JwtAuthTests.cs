@@ -51,6 +51,37 @@ public sealed class JwtAuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_resume_needs_a_valid_token_of_the_same_user_else_it_gets_a_fresh_session_or_is_refused()
+    {
+        string alice = Token(new { sub = "alice", exp = In(60), rooms = new[] { "lobby" } });
+        TestClient first = await TestClient.HelloAsync(_server.EndPoint, alice, resume: "");
+        await first.SendAsync(f => ClientFrames.Join(f, 2, "lobby"));
+        await first.ExpectAsync<JoinedMessage>();
+        string resumeToken = first.Welcome!.ResumeToken;
+        first.Abort();
+        await Eventually.TrueAsync(() => _server.Server.ResumeCounters.Suspended == 1, "the session suspended");
+
+        // Another user's valid JWT with alice's resume token: a fresh session of that user; alice's stays resumable.
+        await using TestClient bob = await TestClient.HelloAsync(_server.EndPoint, Token(new { sub = "bob", exp = In(60) }), resume: resumeToken);
+        Assert.False(bob.Welcome!.Resumed);
+        Assert.Equal("bob", bob.Welcome.User);
+        // An invalid JWT is refused as always, resume token or not.
+        List<ServerMessage> refused = await HelloWithResumeAsync(Token(new { sub = "alice", exp = In(60) }, secret: "wrong"), resumeToken);
+        Assert.Equal(ErrorCode.Auth, Assert.IsType<ErrorMessage>(refused[0]).Code);
+        // A new valid JWT of alice resumes.
+        await using TestClient back = await TestClient.HelloAsync(_server.EndPoint, alice, resume: resumeToken);
+        Assert.True(back.Welcome!.Resumed);
+        Assert.Equal(first.Conn, back.Welcome.Conn);
+    }
+
+    private async Task<List<ServerMessage>> HelloWithResumeAsync(string token, string resume)
+    {
+        await using TestClient client = await _server.ConnectAsync();
+        await client.SendAsync(f => ClientFrames.Hello(f, 4, token, "tests", resume: resume));
+        return await client.ReadUntilClosedAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public async Task Valid_token_gives_the_sub_as_user_and_rooms_claim_limits_rooms()
     {
         await using TestClient client = await _server.ConnectAsync();
