@@ -27,7 +27,8 @@ internal sealed class EmbeddedDispatchFuzzer(PresenceServer server, int seed)
     private static readonly byte[] Interesting = [0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc4, 0xc6, 0xc9, 0xca, 0xcb, 0xcc, 0xcf, 0xd3, 0xd4, 0xd9, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xff];
 
     private readonly Random _random = new(seed);
-    private readonly Dispatcher _dispatcher = new(server.Options, server.Connections.Clock, server.Rooms, server.OnlineUsers, server.ConnIds, server.Jwt);
+    private readonly Dispatcher _dispatcher = new(server.Options, server.Connections.Clock, server.Rooms, server.OnlineUsers, server.ConnIds, server.Jwt,
+        new LocalResumableSessions(), server.Wheel, server.Logger);
     private readonly FrameBuffer _frames = new(64 * 1024);
     private readonly List<Session> _all = [];
     private readonly Session?[] _live = new Session?[LiveClients];
