@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
+using PresenceD.Server.Configuration;
 using PresenceD.Server.Rooms;
 using StackExchange.Redis;
 
@@ -19,11 +20,11 @@ internal sealed class RedisGateway : IDisposable
     private readonly ILogger _logger;
     private readonly BackplaneHealth _health;
 
-    public RedisGateway(string endpoint, TimeSpan timeout, BackplaneHealth health, ILogger logger)
+    public RedisGateway(RedisEndpoint endpoint, TimeSpan timeout, BackplaneHealth health, ILogger logger)
     {
         _health = health;
         _logger = logger;
-        ConfigurationOptions configuration = ConfigurationOptions.Parse(endpoint);
+        ConfigurationOptions configuration = ConfigurationOptions.Parse(endpoint.Configuration);
         configuration.AbortOnConnectFail = false;
         int timeoutMs = (int)Math.Max(1, timeout.TotalMilliseconds);
         configuration.ConnectTimeout = Math.Max(timeoutMs, 1000);
@@ -40,6 +41,7 @@ internal sealed class RedisGateway : IDisposable
         // The library's own retry (DatabaseExtensions.WithRetry) is never used and its circuit breaker is left
         // unset (none): Polly's breaker below is the only one, so they do not stack.
         Multiplexer = ConnectionMultiplexer.Connect(configuration);
+        Deployment = Detect(endpoint, Multiplexer);
         Database = Multiplexer.GetDatabase();
         Subscriber = Multiplexer.GetSubscriber();
         Timeout = timeout;
@@ -74,6 +76,9 @@ internal sealed class RedisGateway : IDisposable
     }
 
     public ConnectionMultiplexer Multiplexer { get; }
+
+    /// <summary>The deployment found at connect; it decides key layout and pub/sub kind for the process's life.</summary>
+    public RedisDeployment Deployment { get; }
 
     public IDatabase Database { get; }
 
@@ -113,4 +118,18 @@ internal sealed class RedisGateway : IDisposable
     });
 
     public void Dispose() => Multiplexer.Dispose();
+
+    /// <summary>
+    /// Sentinel from the setting; a Redis Cluster when the setting says so (cluster://) or any server answered as a
+    /// cluster node; else one server. A seed list of which no server answers at start is taken for one server: use
+    /// cluster:// when the nodes may start before the cluster does.
+    /// </summary>
+    private static RedisDeployment Detect(RedisEndpoint endpoint, ConnectionMultiplexer multiplexer)
+    {
+        if (endpoint.Form == RedisEndpointForm.Sentinel) return new RedisDeployment(RedisDeploymentKind.Sentinel, endpoint.ServiceName, 1);
+        IServer[] servers = multiplexer.GetServers();
+        bool cluster = endpoint.Form == RedisEndpointForm.Cluster || servers.Any(s => s.IsConnected && s.ServerType == ServerType.Cluster);
+        if (!cluster) return new RedisDeployment(RedisDeploymentKind.SingleServer, null, 1);
+        return new RedisDeployment(RedisDeploymentKind.Cluster, null, servers.Count(s => s.IsConnected && !s.IsReplica));
+    }
 }

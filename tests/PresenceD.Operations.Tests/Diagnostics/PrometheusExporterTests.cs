@@ -151,6 +151,8 @@ public sealed class PrometheusExporterTests
     {
         public BackplaneHealth Health => health;
 
+        public string Description => inner.Description;
+
         public void Start() => inner.Start();
 
         public IRoomBroker CreateBroker(Room room) => inner.CreateBroker(room);
