@@ -16,11 +16,16 @@ internal sealed class PresenceMaintenance
     internal const int SweepLimit = 1000;
 
     private readonly RedisBackplane _backplane;
+    private readonly SubscriptionAudit _audit;
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
     private volatile bool _resyncRequested;
 
-    public PresenceMaintenance(RedisBackplane backplane) => _backplane = backplane;
+    public PresenceMaintenance(RedisBackplane backplane)
+    {
+        _backplane = backplane;
+        _audit = new SubscriptionAudit(backplane);
+    }
 
     public void Start() => _loop = Task.Run(LoopAsync);
 
@@ -48,7 +53,11 @@ internal sealed class PresenceMaintenance
             try
             {
                 if (_backplane.Health.State == BackplaneState.Degraded || _resyncRequested) await ResyncAsync().ConfigureAwait(false);
-                else await RefreshAndSweepAsync().ConfigureAwait(false);
+                else
+                {
+                    await RefreshAndSweepAsync().ConfigureAwait(false);
+                    await _audit.RunIfDueAsync().ConfigureAwait(false);
+                }
             }
             catch (Exception e)
             {

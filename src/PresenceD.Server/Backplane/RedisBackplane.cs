@@ -84,7 +84,7 @@ internal sealed class RedisBackplane : IBackplane
     public void Start()
     {
         ServerOptions options = Options;
-        _gateway = new RedisGateway(RedisEndpoint.Parse(options.Redis), options.RedisTimeout, Health, Logger);
+        _gateway = new RedisGateway(RedisEndpoint.Parse(options.Redis), NodeId, options.RedisTimeout, Health, Logger);
         _gateway.Failed += OnFailed;
         _gateway.Multiplexer.ConnectionFailed += (_, e) => OnFailed(e.Exception ?? new InvalidOperationException("redis connection failed: " + e.FailureType));
         _gateway.Multiplexer.ConnectionRestored += (_, _) => _maintenance?.RequestResync();

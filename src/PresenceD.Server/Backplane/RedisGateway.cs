@@ -20,14 +20,19 @@ internal sealed class RedisGateway : IDisposable
     private readonly ILogger _logger;
     private readonly BackplaneHealth _health;
 
-    public RedisGateway(RedisEndpoint endpoint, TimeSpan timeout, BackplaneHealth health, ILogger logger)
+    public RedisGateway(RedisEndpoint endpoint, string nodeId, TimeSpan timeout, BackplaneHealth health, ILogger logger)
     {
         _health = health;
         _logger = logger;
         ConfigurationOptions configuration = ConfigurationOptions.Parse(endpoint.Configuration);
         configuration.AbortOnConnectFail = false;
+        // The subscription audit finds this node's connections on each server by their name.
+        if (string.IsNullOrEmpty(configuration.ClientName)) configuration.ClientName = "presenced-" + nodeId;
+        ClientName = configuration.ClientName;
         int timeoutMs = (int)Math.Max(1, timeout.TotalMilliseconds);
-        configuration.ConnectTimeout = Math.Max(timeoutMs, 1000);
+        // Long enough for a loaded machine to answer the first connect: the deployment (single server or cluster) is told
+        // from that answer, once. A Redis that is down costs the start this much, then the node starts degraded.
+        configuration.ConnectTimeout = Math.Max(timeoutMs, 3000);
         configuration.SyncTimeout = timeoutMs;
         configuration.AsyncTimeout = timeoutMs;
         configuration.KeepAlive = Math.Max(1, timeoutMs / 1000);
@@ -41,7 +46,7 @@ internal sealed class RedisGateway : IDisposable
         // The library's own retry (DatabaseExtensions.WithRetry) is never used and its circuit breaker is left
         // unset (none): Polly's breaker below is the only one, so they do not stack.
         Multiplexer = ConnectionMultiplexer.Connect(configuration);
-        Deployment = Detect(endpoint, Multiplexer);
+        Deployment = Detect(endpoint, Multiplexer, logger);
         Database = Multiplexer.GetDatabase();
         Subscriber = Multiplexer.GetSubscriber();
         Timeout = timeout;
@@ -86,6 +91,9 @@ internal sealed class RedisGateway : IDisposable
 
     public TimeSpan Timeout { get; }
 
+    /// <summary>CLIENT SETNAME of this node's connections (the setting's name=, else presenced-node_id).</summary>
+    public string ClientName { get; }
+
     /// <summary>Raised after a call failed, timed out or was refused by the open circuit.</summary>
     public event Action<Exception>? Failed;
 
@@ -124,12 +132,16 @@ internal sealed class RedisGateway : IDisposable
     /// cluster node; else one server. A seed list of which no server answers at start is taken for one server: use
     /// cluster:// when the nodes may start before the cluster does.
     /// </summary>
-    private static RedisDeployment Detect(RedisEndpoint endpoint, ConnectionMultiplexer multiplexer)
+    private static RedisDeployment Detect(RedisEndpoint endpoint, ConnectionMultiplexer multiplexer, ILogger logger)
     {
         if (endpoint.Form == RedisEndpointForm.Sentinel) return new RedisDeployment(RedisDeploymentKind.Sentinel, endpoint.ServiceName, 1);
         IServer[] servers = multiplexer.GetServers();
         bool cluster = endpoint.Form == RedisEndpointForm.Cluster || servers.Any(s => s.IsConnected && s.ServerType == ServerType.Cluster);
-        if (!cluster) return new RedisDeployment(RedisDeploymentKind.SingleServer, null, 1);
+        if (!cluster)
+        {
+            if (!multiplexer.IsConnected) logger.LogWarning("no redis server answered at start: taken for a single server (write cluster://{Seeds} for a Redis Cluster)", endpoint.Configuration);
+            return new RedisDeployment(RedisDeploymentKind.SingleServer, null, 1);
+        }
         return new RedisDeployment(RedisDeploymentKind.Cluster, null, servers.Count(s => s.IsConnected && !s.IsReplica));
     }
 }

@@ -75,6 +75,9 @@ public abstract class RedisOutageTests(TestRedis redis, ITestOutputHelper output
         foreach ((TestClient client, TimeSpan quiet) in new[] { (alice, 4 * ClusterFixture.SweepInterval), (bob, TimeSpan.FromMilliseconds(300)) })
         {
             List<ServerMessage> frames = await client.DrainAsync(quiet);
+            // What the nodes said, shown when the assertions below fail (which leave, and what the nodes saw of Redis).
+            foreach (PresenceDiffMessage diff in frames.OfType<PresenceDiffMessage>()) output.WriteLine($"at {client.Conn}: joins {diff.Joins.Conns()} leaves {diff.Leaves.Conns()}");
+            if (frames.OfType<PresenceDiffMessage>().Any(d => d.Leaves.Count > 0)) foreach (DaemonProcess node in cluster.Nodes) output.WriteLine(node.Name + ":\n" + node.Output);
             Assert.DoesNotContain(frames.OfType<PresenceDiffMessage>(), d => d.Leaves.Count > 0);
             Assert.DoesNotContain(frames.OfType<RoomMessage>(), m => m.Payload.Length == 1 && m.Payload[0] is 8 or 9);
         }

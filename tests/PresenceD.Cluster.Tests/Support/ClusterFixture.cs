@@ -34,6 +34,7 @@ internal sealed class ClusterFixture : IAsyncDisposable
             ["heartbeat_interval"] = "1s",
             ["heartbeat_timeout"] = "3s",
             ["sweep_interval"] = "500ms",
+            ["subscription_audit_interval"] = "1s",
             ["redis_timeout"] = "500ms",
             ["timer_tick"] = "50ms",
             ["history_rooms"] = "h-*",

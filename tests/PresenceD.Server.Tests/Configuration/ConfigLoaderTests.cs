@@ -18,6 +18,7 @@ public sealed class ConfigLoaderTests : IDisposable
         { "max_connections", "0", "out of range" },
         { "max_frame", "1tb", "unknown size unit" },
         { "heartbeat_interval", "5x", "unknown duration unit" },
+        { "subscription_audit_interval", "0s", "at least" },
         { "heartbeat_timeout", "-1", "is not a duration" },
         { "frame_timeout", "-1s", "is not a duration" },
         { "hello_timeout", "0", "must be at least 1ms" },
@@ -291,7 +292,7 @@ public sealed class ConfigLoaderTests : IDisposable
             "log_level", "max_connections", "max_frame", "send_queue_limit", "max_rooms_per_connection", "meta_max",
             "presence_limit", "online_max", "publish_rate", "publish_burst", "history_rooms", "history_size", "history_ttl",
             "heartbeat_interval", "heartbeat_timeout", "frame_timeout", "hello_timeout", "close_linger", "jwt_leeway", "drain_timeout",
-            "sweep_interval", "buffer_pool_max", "buffer_pool_trim_interval",
+            "sweep_interval", "subscription_audit_interval", "buffer_pool_max", "buffer_pool_trim_interval",
         ];
         Assert.Equal(expected.Order(), ConfigKeys.All.Where(k => k.Reloadable).Select(k => k.Name).Order());
     }
