@@ -64,20 +64,26 @@ internal static class ConfigValidator
 
         if (options.Auth == AuthMode.Jwt)
         {
-            ValidateSecretFile(options);
+            ValidateKeyFiles(options);
         }
     }
 
-    private static void ValidateSecretFile(ServerOptions options)
+    /// <summary>auth jwt needs a key: the HS256 secret, the public keys, or both. The files must exist and hold
+    /// something; their contents are parsed by the verifier, which names the file on any error.</summary>
+    private static void ValidateKeyFiles(ServerOptions options)
     {
-        string where = $"{options.SourceOf("auth")}: auth jwt";
-        if (options.JwtSecretFile.Length == 0)
+        if (options.JwtSecretFile.Length == 0 && options.JwtPublicKeyFile.Length == 0)
         {
-            throw new ConfigException($"{where} needs jwt_secret_file");
+            throw new ConfigException($"{options.SourceOf("auth")}: auth jwt needs jwt_secret_file (HS256) or jwt_public_key_file (RS256, ES256)");
         }
+        if (options.JwtSecretFile.Length > 0) ValidateKeyFile(options, "jwt_secret_file", options.JwtSecretFile);
+        if (options.JwtPublicKeyFile.Length > 0) ValidateKeyFile(options, "jwt_public_key_file", options.JwtPublicKeyFile);
+    }
 
-        string fileWhere = $"{options.SourceOf("jwt_secret_file")}: jwt_secret_file '{options.JwtSecretFile}'";
-        FileInfo file = new(options.JwtSecretFile);
+    private static void ValidateKeyFile(ServerOptions options, string key, string path)
+    {
+        string fileWhere = $"{options.SourceOf(key)}: {key} '{path}'";
+        FileInfo file = new(path);
         if (!file.Exists)
         {
             throw new ConfigException($"{fileWhere} does not exist");

@@ -61,6 +61,8 @@ internal sealed class ServerOptions
 
     public string JwtSecretFile { get; set; } = "";
 
+    public string JwtPublicKeyFile { get; set; } = "";
+
     public TimeSpan JwtLeeway { get; set; } = TimeSpan.Zero;
 
     public string HistoryRooms { get; set; } = "";

@@ -237,6 +237,7 @@ internal sealed partial class Connection
         string snippet = Convert.ToHexString(offending.Slice(0, Math.Min(offending.Length, 32)).ToArray());
         _host.Logger.LogInformation("conn {Conn} from {Remote}: protocol error: {Message} (bytes: {Snippet})", LogName, Remote, message, snippet);
         Reply(message, static (output, text) => ServerFrames.Error(output, 0, ErrorCode.Protocol, text), batch);
+        _host.Counters.CountProtocolError();
         RequestClose(reason, message);
     }
 

@@ -15,6 +15,7 @@ internal sealed class ConnectionCounters
     private long _bytesOut;
     private long _repliesSent;
     private long _handlerFailures;
+    private long _protocolErrors;
 
     public long Accepted => Volatile.Read(ref _accepted);
 
@@ -30,7 +31,12 @@ internal sealed class ConnectionCounters
     /// <summary>Session ends that threw (each is also logged): a bug, never expected.</summary>
     public long HandlerFailures => Volatile.Read(ref _handlerFailures);
 
+    /// <summary>ERROR(PROTOCOL) replies sent for a malformed or out-of-place frame (the dispatcher counts the others).</summary>
+    public long ProtocolErrorsSent => Volatile.Read(ref _protocolErrors);
+
     public long Closes(CloseReason reason) => Volatile.Read(ref _closes[(int)reason]);
+
+    internal void CountProtocolError() => Interlocked.Increment(ref _protocolErrors);
 
     internal void CountAccepted() => Interlocked.Increment(ref _accepted);
 

@@ -57,7 +57,7 @@ internal sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("presenced_deliveries_total", () => rooms.Counters.Deliveries, description: "Frames queued to local members by fan-out");
         _meter.CreateObservableCounter("presenced_dropped_total", () => dispatch.Dropped, description: "Messages dropped (not joined with rid 0, rate limited, backplane down)");
         _meter.CreateObservableCounter("presenced_connection_closes_total", () => ObserveCloses(c), description: "Connection closes by reason");
-        _meter.CreateObservableCounter("presenced_errors_total", () => ObserveErrors(dispatch), description: "ERROR replies by code (kind client: the request was refused; kind server: a server fault)");
+        _meter.CreateObservableCounter("presenced_errors_total", () => ObserveErrors(dispatch, c), description: "ERROR replies by code (kind client: the request was refused; kind server: a server fault)");
         _meter.CreateObservableCounter("presenced_frames_sent_total", () => c.RepliesSent + rooms.Counters.Deliveries, description: "Frames queued to clients: replies and fan-out deliveries");
         _meter.CreateObservableCounter("presenced_heartbeat_timeouts_total", () => c.Closes(CloseReason.HeartbeatTimeout), description: "Connections closed for silence past heartbeat_timeout");
         _meter.CreateObservableCounter("presenced_slow_consumers_total", () => c.Closes(CloseReason.SlowConsumer), description: "Connections closed for queuing more than send_queue_limit");
@@ -80,13 +80,15 @@ internal sealed class ServerMetrics : IDisposable
         }
     }
 
-    private static IEnumerable<Measurement<long>> ObserveErrors(DispatchCounters counters)
+    private static IEnumerable<Measurement<long>> ObserveErrors(DispatchCounters counters, ConnectionCounters connections)
     {
         foreach (ErrorCode code in ErrorCodeValues)
         {
             if (code == ErrorCode.None) continue;
             string kind = code is ErrorCode.Internal or ErrorCode.Degraded ? "server" : "client";
-            yield return new Measurement<long>(counters.Errors(code),
+            // A malformed frame never reaches the dispatcher: its ERROR(PROTOCOL) is counted by the connection.
+            long sent = counters.Errors(code) + (code == ErrorCode.Protocol ? connections.ProtocolErrorsSent : 0);
+            yield return new Measurement<long>(sent,
                 new KeyValuePair<string, object?>("code", ToSnakeCase(code.ToString())), new KeyValuePair<string, object?>("kind", kind));
         }
     }

@@ -46,7 +46,7 @@ internal sealed class PresenceServer : IAsyncDisposable
             ? new RedisBackplane(Options, nodeId, History, Logger, Metrics.BackplaneLatency)
             : new MemoryBackplane(History, clock);
         Rooms = new RoomHub(Options, clock, Backplane);
-        Jwt = options.Auth == AuthMode.Jwt ? JwtVerifier.FromFile(options.JwtSecretFile) : null;
+        Jwt = options.Auth == AuthMode.Jwt ? JwtVerifier.Load(options.JwtSecretFile, options.JwtPublicKeyFile) : null;
         _dispatcher = new Dispatcher(Options, clock, Rooms, OnlineUsers, ConnIds, Jwt);
         Connections = new ConnectionHost(Options, clock, Wheel, Buffers, Logger);
         Metrics.Observe(Connections, _dispatcher.Counters, Rooms, Wheel);

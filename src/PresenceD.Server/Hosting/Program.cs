@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using PresenceD.Server.Configuration;
 using PresenceD.Server.Diagnostics;
+using PresenceD.Server.Dispatch.Auth;
 
 namespace PresenceD.Server.Hosting;
 
@@ -44,6 +45,19 @@ internal static class Program
         {
             await Console.Error.WriteLineAsync("presenced: " + e.Message);
             return 1;
+        }
+        if (options.Auth == AuthMode.Jwt && options.Command != ConfigCommand.Help && options.Command != ConfigCommand.HelpMarkdown)
+        {
+            // The key files are parsed here too, so --check-config and the start both fail on a key that cannot be used.
+            try
+            {
+                JwtKeys.Load(options.JwtSecretFile, options.JwtPublicKeyFile);
+            }
+            catch (JwtKeyException e)
+            {
+                await Console.Error.WriteLineAsync("presenced: " + e.Message);
+                return 1;
+            }
         }
         switch (options.Command)
         {
@@ -153,8 +167,24 @@ internal static class Program
             server.History.Reconfigure(applied.HistoryRooms, applied.HistorySize, applied.HistoryTtl);
             foreach (Connections.Connection connection in server.Connections.Registry.All) connection.Outbound.Limit = applied.SendQueueLimit;
             server.Buffers.Configure(applied.BufferPoolMax, applied.BufferPoolTrimInterval);
+            ReloadJwtKeys(server, applied, log);
             log.Log(refused.Count > 0 ? LogLevel.Warning : LogLevel.Information,
                 "reloaded: changed [{Changed}]; kept (restart needed) [{Refused}]", string.Join(", ", changed), string.Join(", ", refused));
+        }
+    }
+
+    /// <summary>Key rotation: the JWT key files are re-read; a file that cannot be used keeps the running keys.</summary>
+    private static void ReloadJwtKeys(PresenceServer server, ServerOptions applied, ILogger log)
+    {
+        if (server.Jwt is null) return;
+        try
+        {
+            server.Jwt.Replace(JwtKeys.Load(applied.JwtSecretFile, applied.JwtPublicKeyFile));
+            log.LogInformation("jwt keys reloaded: {Keys}", server.Jwt.Description);
+        }
+        catch (JwtKeyException e)
+        {
+            log.LogError("jwt keys not reloaded, the running keys stay: {Error}", e.Message);
         }
     }
 

@@ -1,12 +1,10 @@
-using System.Buffers.Text;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
+using PresenceD.Server.Dispatch.Auth;
 
 namespace PresenceD.Server.Hosting;
 
@@ -14,8 +12,9 @@ namespace PresenceD.Server.Hosting;
 /// Runs one session through the daemon's own port at start (HELLO, JOIN, PUBLISH, UPDATE, PRESENCE,
 /// COUNT, ONLINE, PING, LEAVE, BYE), so the code on every request path is compiled before the first real
 /// client arrives: early clients see steady-state latency, and the memory the JIT needs is taken once,
-/// up front. With auth jwt it signs a short-lived token of its own with the daemon's secret, so the session
-/// is a valid one that ends with BYE, not a refused HELLO counted as a client's auth failure.
+/// up front. With auth jwt it signs a short-lived token with a one-off key the verifier accepts for the warm-up
+/// user only and only while it runs (the daemon may hold no signing key at all: public keys, RS256/ES256), so the
+/// session is a valid one that ends with BYE, not a refused HELLO counted as a client's auth failure.
 /// Best effort: a failure is logged and changes nothing else.
 /// </summary>
 internal static class Warmup
@@ -27,13 +26,9 @@ internal static class Warmup
         using var cts = new CancellationTokenSource(timeout);
         try
         {
-            string why = "";
-            string? credential = server.Jwt is null ? Name : WarmupToken(server, out why);
-            if (credential is null)
-            {
-                log.LogWarning("warm-up skipped: {Error}", why);
-                return;
-            }
+            // With auth jwt the verifier lets in a token of a one-off key for the warm-up user, for this session only.
+            using JwtVerifier.WarmupGrant? grant = server.Jwt?.AllowWarmup(Name);
+            string credential = grant is null ? Name : grant.Token(DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 60, Name);
             IPEndPoint endPoint = server.EndPoint;
             IPAddress address = endPoint.Address.Equals(IPAddress.Any) ? IPAddress.Loopback
                 : endPoint.Address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : endPoint.Address;
@@ -62,38 +57,6 @@ internal static class Warmup
         {
             log.LogWarning("warm-up skipped: {Error}", e.Message);
         }
-    }
-
-    /// <summary>
-    /// An HS256 token for the warm-up user and room, valid for a minute, signed with the secret the daemon
-    /// verifies with; checked by the daemon's own verifier before use, so a warm-up never sends a bad credential.
-    /// </summary>
-    private static string? WarmupToken(PresenceServer server, out string why)
-    {
-        byte[] secret;
-        try
-        {
-            secret = File.ReadAllBytes(server.Options.Current.JwtSecretFile);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            why = $"cannot read jwt_secret_file: {e.Message}";
-            return null;
-        }
-        int length = secret.Length;
-        while (length > 0 && secret[length - 1] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n') length--;
-        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        string header = Base64Url.EncodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}"u8);
-        string claims = Base64Url.EncodeToString(Encoding.UTF8.GetBytes($"{{\"sub\":\"{Name}\",\"exp\":{now + 60},\"rooms\":[\"{Name}\"]}}"));
-        string signed = header + "." + claims;
-        string token = signed + "." + Base64Url.EncodeToString(HMACSHA256.HashData(secret.AsSpan(0, length), Encoding.ASCII.GetBytes(signed)));
-        if (server.Jwt!.Verify(token, now, (long)server.Options.Current.JwtLeeway.TotalSeconds, out string error) is null)
-        {
-            why = $"the warm-up token does not verify ({error})";
-            return null;
-        }
-        why = "";
-        return token;
     }
 
     private static async Task SendAsync(Socket socket, FrameBuffer frames, CancellationToken cancel)

@@ -87,4 +87,18 @@ public sealed class MetricsAuditTests
         Assert.Equal(1, PrometheusText.Value(samples, "presenced_heartbeat_timeouts_total"));
         Assert.Equal(1, PrometheusText.Value(samples, "presenced_connection_closes_total{reason=\"heartbeat_timeout\"}"));
     }
+
+    [Fact]
+    public async Task A_malformed_frame_counts_its_protocol_error()
+    {
+        await using TestServer daemon = TestServer.StartWithDiagnostics();
+        await using TestClient client = await TestClient.HelloAsync(daemon.EndPoint, "mallory");
+        await client.SendBodyAsync([0x93, 0xc1, 0x00, 0x00]); // 0xc1 is never used in MessagePack
+        List<ServerMessage> frames = await client.ReadUntilClosedAsync(Wait);
+        Assert.Contains(frames, f => f is ErrorMessage { Code: Protocol.ErrorCode.Protocol });
+
+        // The ERROR the client got is an ERROR reply like any other: errors_total counts it under its code.
+        await Eventually.TrueAsync(() => PrometheusText.Value(PrometheusText.Parse(daemon.Exporter.Scrape()),
+            "presenced_errors_total{code=\"protocol\",kind=\"client\"}") == 1, "errors_total{code=protocol} at 1", Wait);
+    }
 }

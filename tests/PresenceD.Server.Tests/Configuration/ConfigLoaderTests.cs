@@ -53,7 +53,7 @@ public sealed class ConfigLoaderTests : IDisposable
     public void Every_key_except_a_free_form_path_has_a_bad_value_case()
     {
         var covered = BadValues.Select(row => (string)row[0]).ToHashSet();
-        var expected = ConfigKeys.All.Select(k => k.Name).Where(n => n != "jwt_secret_file").ToHashSet();
+        var expected = ConfigKeys.All.Select(k => k.Name).Where(n => n is not ("jwt_secret_file" or "jwt_public_key_file")).ToHashSet();
         Assert.Equal(expected.Order(), covered.Order());
     }
 
@@ -194,7 +194,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [InlineData("--buffer_pool_trim_interval=50ms", "command line --buffer_pool_trim_interval: buffer_pool_trim_interval 50ms must be 0 or at least timer_tick 100ms (set by default)")]
     [InlineData("--frame_timeout=20s", "command line --frame_timeout: frame_timeout 20s must not exceed heartbeat_timeout 15s (set by default)")]
     [InlineData("--frame_timeout=50ms", "command line --frame_timeout: frame_timeout 50ms must be at least timer_tick 100ms (set by default)")]
-    [InlineData("--auth=jwt", "command line --auth: auth jwt needs jwt_secret_file")]
+    [InlineData("--auth=jwt", "command line --auth: auth jwt needs jwt_secret_file (HS256) or jwt_public_key_file (RS256, ES256)")]
     public void Cross_key_rules(string arg, string expected)
         => Assert.Equal(expected, Assert.Throws<ConfigException>(() => Load([arg])).Message);
 
@@ -222,6 +222,20 @@ public sealed class ConfigLoaderTests : IDisposable
         ServerOptions options = Load(["--auth", "jwt", "--jwt_secret_file", good]);
         Assert.Equal(AuthMode.Jwt, options.Auth);
         Assert.Equal(good, options.JwtSecretFile);
+    }
+
+    [Fact]
+    public void Jwt_with_public_keys_only_needs_an_existing_key_file()
+    {
+        string missing = Path.Combine(_dir, "nope.pem");
+        Assert.Equal($"command line --jwt_public_key_file: jwt_public_key_file '{missing}' does not exist",
+            Assert.Throws<ConfigException>(() => Load(["--auth", "jwt", "--jwt_public_key_file", missing])).Message);
+
+        string pem = Path.Combine(_dir, "keys.pem");
+        File.WriteAllText(pem, "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n");
+        ServerOptions options = Load(["--auth", "jwt", "--jwt_public_key_file", pem]);
+        Assert.Equal(pem, options.JwtPublicKeyFile);
+        Assert.Equal("", options.JwtSecretFile);
     }
 
     [Fact]
