@@ -30,9 +30,9 @@ internal sealed class RedisGateway : IDisposable
         if (string.IsNullOrEmpty(configuration.ClientName)) configuration.ClientName = "presenced-" + nodeId;
         ClientName = configuration.ClientName;
         int timeoutMs = (int)Math.Max(1, timeout.TotalMilliseconds);
-        // Long enough for a loaded machine to answer the first connect: the deployment (single server or cluster) is told
-        // from that answer, once. A Redis that is down costs the start this much, then the node starts degraded.
-        configuration.ConnectTimeout = Math.Max(timeoutMs, 3000);
+        // The deployment (single server or cluster) is told from the first connect's answer. A longer wait would not help
+        // a Redis that is down and costs every start that much per connect retry (3000 ms made a start over 10 s).
+        configuration.ConnectTimeout = Math.Max(timeoutMs, 1000);
         configuration.SyncTimeout = timeoutMs;
         configuration.AsyncTimeout = timeoutMs;
         configuration.KeepAlive = Math.Max(1, timeoutMs / 1000);

@@ -45,7 +45,7 @@ internal sealed class ClusterFixture : IAsyncDisposable
         };
         foreach ((string key, string value) in extra ?? new Dictionary<string, string>()) settings[key] = value;
         Task<DaemonProcess>[] starting = Enumerable.Range(0, nodes)
-            .Select(i => StartNodeAsync("node" + (char)('A' + i), perNode is null ? settings : new Dictionary<string, string>(settings.Concat(perNode(i)))))
+            .Select(i => StartNodeAsync("node" + (char)('A' + i), perNode is null ? settings : Overlay(settings, perNode(i))))
             .ToArray();
         try
         {
@@ -61,6 +61,14 @@ internal sealed class ClusterFixture : IAsyncDisposable
             }
             throw;
         }
+    }
+
+    // Node i's own settings replace the shared ones of the same name (e.g. its own redis, through a proxy).
+    private static Dictionary<string, string> Overlay(Dictionary<string, string> shared, IReadOnlyDictionary<string, string> own)
+    {
+        var settings = new Dictionary<string, string>(shared);
+        foreach ((string key, string value) in own) settings[key] = value;
+        return settings;
     }
 
     public async ValueTask DisposeAsync()
