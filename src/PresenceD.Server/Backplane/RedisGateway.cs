@@ -26,6 +26,8 @@ internal sealed class RedisGateway : IDisposable
         _logger = logger;
         ConfigurationOptions configuration = ConfigurationOptions.Parse(endpoint.Configuration);
         configuration.AbortOnConnectFail = false;
+        // The subscription audit asks each server for its client list (CLIENT LIST), which the library allows only in admin mode.
+        configuration.AllowAdmin = true;
         // The subscription audit finds this node's connections on each server by their name.
         if (string.IsNullOrEmpty(configuration.ClientName)) configuration.ClientName = "presenced-" + nodeId;
         ClientName = configuration.ClientName;

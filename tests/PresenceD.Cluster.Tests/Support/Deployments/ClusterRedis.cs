@@ -65,6 +65,29 @@ public class ClusterRedis : TestRedis
         throw new InvalidOperationException($"no master serves slot {slot}");
     }
 
+    /// <summary>
+    /// Moves one slot, keys and all, from the master serving it to <paramref name="target"/>, the way `redis-cli --cluster
+    /// reshard` moves each slot: IMPORTING on the target, MIGRATING on the source, MIGRATE of its keys in batches, then the
+    /// new owner told to every master. Returns the source.
+    /// </summary>
+    internal async Task<RedisProcess> MigrateSlotAsync(int slot, RedisProcess target)
+    {
+        RedisProcess source = await MasterOfSlotAsync(slot);
+        string sourceId = (await source.CommandAsync("CLUSTER", "MYID"))!;
+        string targetId = (await target.CommandAsync("CLUSTER", "MYID"))!;
+        string slotText = slot.ToString(CultureInfo.InvariantCulture);
+        await target.RequestAsync("CLUSTER", "SETSLOT", slotText, "IMPORTING", sourceId);
+        await source.RequestAsync("CLUSTER", "SETSLOT", slotText, "MIGRATING", targetId);
+        while (true)
+        {
+            var keys = (List<object?>)(await source.RequestAsync("CLUSTER", "GETKEYSINSLOT", slotText, "100"))!;
+            if (keys.Count == 0) break;
+            await source.RequestAsync(["MIGRATE", "127.0.0.1", target.Port.ToString(CultureInfo.InvariantCulture), "", "0", "5000", "REPLACE", "KEYS", .. keys.Select(k => (string)k!)]);
+        }
+        foreach (RedisProcess master in await MastersAsync()) await master.RequestAsync("CLUSTER", "SETSLOT", slotText, "NODE", targetId);
+        return source;
+    }
+
     internal override void Kill()
     {
         foreach (RedisProcess node in _nodes) node.Kill();
