@@ -67,7 +67,10 @@ public sealed class ReshardingTests(ClusterRedis redis, ITestOutputHelper output
         int slot = HashSlots.SlotOf("pd:z:" + HashSlots.Tag(Room));
         RedisProcess owner = await redis.MasterOfSlotAsync(slot);
         RedisProcess target = (await redis.MastersAsync()).First(m => m != owner);
-        int windowStart = Volatile.Read(ref sent);
+        // The window opens after the last message delivered before the migration: later ones may still be queued on the
+        // sending node or in flight when the slot starts to move.
+        int windowStart;
+        lock (received) windowStart = received[^1] + 1;
         var clock = Stopwatch.StartNew();
         await redis.MigrateSlotAsync(slot, target);
         int windowEnd = Volatile.Read(ref sent);
