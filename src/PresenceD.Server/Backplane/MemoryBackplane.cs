@@ -9,6 +9,7 @@ internal sealed class MemoryBackplane(HistoryStore history, IClock clock) : IBac
 {
     public BackplaneHealth Health { get; } = new(clustered: false);
 
+    public string Description => "Memory";
 
     public void Start()
     {

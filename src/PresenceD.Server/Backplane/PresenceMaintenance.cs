@@ -16,11 +16,16 @@ internal sealed class PresenceMaintenance
     internal const int SweepLimit = 1000;
 
     private readonly RedisBackplane _backplane;
+    private readonly SubscriptionAudit _audit;
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
     private volatile bool _resyncRequested;
 
-    public PresenceMaintenance(RedisBackplane backplane) => _backplane = backplane;
+    public PresenceMaintenance(RedisBackplane backplane)
+    {
+        _backplane = backplane;
+        _audit = new SubscriptionAudit(backplane);
+    }
 
     public void Start() => _loop = Task.Run(LoopAsync);
 
@@ -48,7 +53,11 @@ internal sealed class PresenceMaintenance
             try
             {
                 if (_backplane.Health.State == BackplaneState.Degraded || _resyncRequested) await ResyncAsync().ConfigureAwait(false);
-                else await RefreshAndSweepAsync().ConfigureAwait(false);
+                else
+                {
+                    await RefreshAndSweepAsync().ConfigureAwait(false);
+                    await _audit.RunIfDueAsync().ConfigureAwait(false);
+                }
             }
             catch (Exception e)
             {
@@ -61,19 +70,24 @@ internal sealed class PresenceMaintenance
     private async Task RefreshAndSweepAsync()
     {
         List<RedisRoomBroker> rooms = _backplane.Channels.Snapshot();
-        var calls = new List<(string Script, RedisKey[] Keys, RedisValue[] Args)>(rooms.Count * 2 + 1) { OnlineRefresh() };
+        // Bounded calls (ScriptChunks.Size entries each), pipelined: O(rooms + members / chunk) script calls per sweep.
+        List<ScriptCall> calls = ScriptChunks.OnlineRefresh(_backplane, _backplane.OnlineSessions);
         // What each call's result means: a refresh answers the members Redis had lost, a sweep how many it removed.
-        var kinds = new List<(RedisRoomBroker? Room, bool IsSweep)>(rooms.Count * 2 + 1) { (null, false) };
+        var kinds = new List<(RedisRoomBroker? Room, bool IsSweep)>(calls.Count + rooms.Count * 2);
+        foreach (ScriptCall _ in calls) kinds.Add((null, false));
         foreach (RedisRoomBroker broker in rooms)
         {
-            var args = new List<RedisValue> { _backplane.EntryTtlMs, _backplane.KeyTtlMs, _backplane.GapMaxMs };
+            var conns = new List<string>();
             foreach (RoomMember member in broker.Room.Members)
             {
-                if (member.Visible) args.Add(member.ConnId);
+                if (member.Visible) conns.Add(member.ConnId);
             }
-            calls.Add((LuaScripts.Refresh, broker.Keys.Members, [.. args]));
-            kinds.Add((broker, false));
-            calls.Add((LuaScripts.Sweep, broker.Keys.Members, [_backplane.GapMaxMs, broker.Keys.ChannelName, SweepLimit]));
+            foreach (ScriptCall refresh in ScriptChunks.Refresh(_backplane, broker.Keys, conns))
+            {
+                calls.Add(refresh);
+                kinds.Add((broker, false));
+            }
+            calls.Add(new ScriptCall(_backplane.Scripts.Sweep, broker.Keys.Members, [_backplane.GapMaxMs, broker.Keys.ChannelName, SweepLimit]));
             kinds.Add((broker, true));
         }
         RedisResult[] results = await RunAllAsync(calls).ConfigureAwait(false);
@@ -97,7 +111,7 @@ internal sealed class PresenceMaintenance
     {
         _resyncRequested = false;
         BackplaneHealth health = _backplane.Health;
-        await RunAllAsync([OnlineRefresh()]).ConfigureAwait(false); // probe: throws while Redis is still away
+        await RunAllAsync(ScriptChunks.OnlineRefresh(_backplane, _backplane.OnlineSessions) is { Count: > 0 } online ? online : [Probe()]).ConfigureAwait(false); // probe: throws while Redis is still away
         health.State = BackplaneState.Resyncing;
         _backplane.Logger.LogInformation("redis reachable: resyncing presence");
         int replayed = 0;
@@ -132,18 +146,10 @@ internal sealed class PresenceMaintenance
         }
     }
 
-    private (string, RedisKey[], RedisValue[]) OnlineRefresh()
-    {
-        var args = new List<RedisValue> { _backplane.EntryTtlMs, _backplane.KeyTtlMs, _backplane.GapMaxMs };
-        foreach (KeyValuePair<string, string> session in _backplane.OnlineSessions)
-        {
-            args.Add(session.Value);
-            args.Add(session.Key);
-        }
-        return (LuaScripts.OnlineRefresh, [], [.. args]);
-    }
+    // A call that only reads the clock of the probe's slot: proves Redis answers scripts when the node has no session to refresh.
+    private ScriptCall Probe() => new(_backplane.Scripts.OnlineQuery, [_backplane.Deployment.ClockFor("pd:probe")], [_backplane.GapMaxMs]);
 
-    private Task<RedisResult[]> RunAllAsync(List<(string Script, RedisKey[] Keys, RedisValue[] Args)> calls) =>
+    private Task<RedisResult[]> RunAllAsync(List<ScriptCall> calls) =>
         _backplane.Gateway.RunAsync(calls, static (db, c) =>
         {
             IBatch batch = db.CreateBatch();

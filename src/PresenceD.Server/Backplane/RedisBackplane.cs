@@ -54,6 +54,14 @@ internal sealed class RedisBackplane : IBackplane
 
     internal RedisGateway Gateway => _gateway ?? throw new InvalidOperationException("backplane not started");
 
+    /// <summary>The deployment found at start: key layout, pub/sub kind and scripts.</summary>
+    internal RedisDeployment Deployment => Gateway.Deployment;
+
+    internal LuaScripts Scripts => Gateway.Deployment.Scripts;
+
+    /// <summary>`Redis (cluster, 3 masters)`, `Redis (sentinel mymaster)` or `Redis (single server)`; `Redis` before the start.</summary>
+    public string Description => _gateway?.Deployment.Description ?? "Redis";
+
     internal CommandQueue Queue => _queue ?? throw new InvalidOperationException("backplane not started");
 
     internal RoomChannels Channels => _channels ?? throw new InvalidOperationException("backplane not started");
@@ -76,7 +84,7 @@ internal sealed class RedisBackplane : IBackplane
     public void Start()
     {
         ServerOptions options = Options;
-        _gateway = new RedisGateway(options.Redis, options.RedisTimeout, Health, Logger);
+        _gateway = new RedisGateway(RedisEndpoint.Parse(options.Redis), NodeId, options.RedisTimeout, Health, Logger);
         _gateway.Failed += OnFailed;
         _gateway.Multiplexer.ConnectionFailed += (_, e) => OnFailed(e.Exception ?? new InvalidOperationException("redis connection failed: " + e.FailureType));
         _gateway.Multiplexer.ConnectionRestored += (_, _) => _maintenance?.RequestResync();
@@ -97,13 +105,13 @@ internal sealed class RedisBackplane : IBackplane
     public void SessionStarted(string user, string connId)
     {
         _online[connId] = user;
-        Enqueue(BackplaneCommand.Run(CommandKind.Presence, LuaScripts.OnlineRefresh, [], [EntryTtlMs, KeyTtlMs, GapMaxMs, user, connId]));
+        foreach (ScriptCall call in ScriptChunks.OnlineRefresh(this, [new(connId, user)])) Enqueue(BackplaneCommand.Run(CommandKind.Presence, call.Script, call.Keys, call.Args));
     }
 
     public void SessionEnded(string user, string connId)
     {
         _online.TryRemove(connId, out _);
-        Enqueue(BackplaneCommand.Run(CommandKind.Presence, LuaScripts.Offline, [], [user, connId]));
+        Enqueue(BackplaneCommand.Run(CommandKind.Presence, Scripts.Offline, [RedisDeployment.OnlineKey(user)], [connId]));
     }
 
     public async ValueTask<IReadOnlyList<RemoteMember>?> QueryRoomAsync(string room)
@@ -111,7 +119,8 @@ internal sealed class RedisBackplane : IBackplane
         if (Health.State == BackplaneState.Degraded) return null;
         try
         {
-            return await ReadSnapshotAsync(new RoomKeys(room)).ConfigureAwait(false);
+            // Not crediting the clock: this node does not refresh the room (see clock.lua).
+            return await ReadSnapshotAsync(Deployment.Room(room), credit: false).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -124,13 +133,25 @@ internal sealed class RedisBackplane : IBackplane
     public async ValueTask<IReadOnlyList<string>?> QueryOnlineAsync(IReadOnlyList<string> users)
     {
         if (Health.State == BackplaneState.Degraded || users.Count == 0) return null;
-        var args = new RedisValue[users.Count + 1];
-        args[0] = GapMaxMs;
-        for (int i = 0; i < users.Count; i++) args[i + 1] = users[i];
+        // Grouped by slot and pipelined: one round trip per shard however many users are asked.
+        List<(ScriptCall Call, List<string> Users)> calls = ScriptChunks.OnlineQuery(this, users);
         try
         {
-            RedisResult result = await Gateway.RunAsync(args, static (db, a) => db.ScriptEvaluateAsync(LuaScripts.OnlineQuery, [], a)).ConfigureAwait(false);
-            return ((RedisResult[])result!).Select(r => (string)r!).ToList();
+            RedisResult[] results = await Gateway.RunAsync(calls, static (db, c) =>
+            {
+                IBatch batch = db.CreateBatch();
+                var tasks = new Task<RedisResult>[c.Count];
+                for (int i = 0; i < tasks.Length; i++) tasks[i] = batch.ScriptEvaluateAsync(c[i].Call.Script, c[i].Call.Keys, c[i].Call.Args);
+                batch.Execute();
+                return Task.WhenAll(tasks);
+            }).ConfigureAwait(false);
+            var online = new HashSet<string>(StringComparer.Ordinal);
+            for (int i = 0; i < results.Length; i++)
+            {
+                foreach (RedisResult position in (RedisResult[])results[i]!) online.Add(calls[i].Users[(int)position - 1]);
+            }
+            // In the order asked, as the one-script answer was.
+            return users.Where(online.Contains).Distinct(StringComparer.Ordinal).ToList();
         }
         catch (Exception e)
         {
@@ -140,10 +161,11 @@ internal sealed class RedisBackplane : IBackplane
     }
 
     /// <summary>Reads a room's live members from Redis (every node's, this one's included).</summary>
-    internal async Task<IReadOnlyList<RemoteMember>> ReadSnapshotAsync(RoomKeys keys)
+    /// <param name="credit">True for a node that holds and refreshes the room: it may credit a pause to the slot's clock (clock.lua).</param>
+    internal async Task<IReadOnlyList<RemoteMember>> ReadSnapshotAsync(RoomKeys keys, bool credit)
     {
-        RedisResult result = await Gateway.RunAsync((keys, gap: GapMaxMs), static (db, s) =>
-            db.ScriptEvaluateAsync(LuaScripts.Snapshot, s.keys.Members, [s.gap])).ConfigureAwait(false);
+        RedisResult result = await Gateway.RunAsync((keys, args: new RedisValue[] { GapMaxMs, credit ? 1 : 0 }, script: Scripts.Snapshot), static (db, s) =>
+            db.ScriptEvaluateAsync(s.script, s.keys.Members, s.args)).ConfigureAwait(false);
         var members = new List<RemoteMember>();
         foreach (RedisResult stored in (RedisResult[])result!)
         {

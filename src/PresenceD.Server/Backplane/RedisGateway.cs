@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
+using PresenceD.Server.Configuration;
 using PresenceD.Server.Rooms;
 using StackExchange.Redis;
 
@@ -19,13 +20,20 @@ internal sealed class RedisGateway : IDisposable
     private readonly ILogger _logger;
     private readonly BackplaneHealth _health;
 
-    public RedisGateway(string endpoint, TimeSpan timeout, BackplaneHealth health, ILogger logger)
+    public RedisGateway(RedisEndpoint endpoint, string nodeId, TimeSpan timeout, BackplaneHealth health, ILogger logger)
     {
         _health = health;
         _logger = logger;
-        ConfigurationOptions configuration = ConfigurationOptions.Parse(endpoint);
+        ConfigurationOptions configuration = ConfigurationOptions.Parse(endpoint.Configuration);
         configuration.AbortOnConnectFail = false;
+        // The subscription audit asks each server for its client list (CLIENT LIST), which the library allows only in admin mode.
+        configuration.AllowAdmin = true;
+        // The subscription audit finds this node's connections on each server by their name.
+        if (string.IsNullOrEmpty(configuration.ClientName)) configuration.ClientName = "presenced-" + nodeId;
+        ClientName = configuration.ClientName;
         int timeoutMs = (int)Math.Max(1, timeout.TotalMilliseconds);
+        // The deployment (single server or cluster) is told from the first connect's answer. A longer wait would not help
+        // a Redis that is down and costs every start that much per connect retry (3000 ms made a start over 10 s).
         configuration.ConnectTimeout = Math.Max(timeoutMs, 1000);
         configuration.SyncTimeout = timeoutMs;
         configuration.AsyncTimeout = timeoutMs;
@@ -40,6 +48,7 @@ internal sealed class RedisGateway : IDisposable
         // The library's own retry (DatabaseExtensions.WithRetry) is never used and its circuit breaker is left
         // unset (none): Polly's breaker below is the only one, so they do not stack.
         Multiplexer = ConnectionMultiplexer.Connect(configuration);
+        Deployment = Detect(endpoint, Multiplexer, logger);
         Database = Multiplexer.GetDatabase();
         Subscriber = Multiplexer.GetSubscriber();
         Timeout = timeout;
@@ -75,11 +84,17 @@ internal sealed class RedisGateway : IDisposable
 
     public ConnectionMultiplexer Multiplexer { get; }
 
+    /// <summary>The deployment found at connect; it decides key layout and pub/sub kind for the process's life.</summary>
+    public RedisDeployment Deployment { get; }
+
     public IDatabase Database { get; }
 
     public ISubscriber Subscriber { get; }
 
     public TimeSpan Timeout { get; }
+
+    /// <summary>CLIENT SETNAME of this node's connections (the setting's name=, else presenced-node_id).</summary>
+    public string ClientName { get; }
 
     /// <summary>Raised after a call failed, timed out or was refused by the open circuit.</summary>
     public event Action<Exception>? Failed;
@@ -113,4 +128,22 @@ internal sealed class RedisGateway : IDisposable
     });
 
     public void Dispose() => Multiplexer.Dispose();
+
+    /// <summary>
+    /// Sentinel from the setting; a Redis Cluster when the setting says so (cluster://) or any server answered as a
+    /// cluster node; else one server. A seed list of which no server answers at start is taken for one server: use
+    /// cluster:// when the nodes may start before the cluster does.
+    /// </summary>
+    private static RedisDeployment Detect(RedisEndpoint endpoint, ConnectionMultiplexer multiplexer, ILogger logger)
+    {
+        if (endpoint.Form == RedisEndpointForm.Sentinel) return new RedisDeployment(RedisDeploymentKind.Sentinel, endpoint.ServiceName, 1);
+        IServer[] servers = multiplexer.GetServers();
+        bool cluster = endpoint.Form == RedisEndpointForm.Cluster || servers.Any(s => s.IsConnected && s.ServerType == ServerType.Cluster);
+        if (!cluster)
+        {
+            if (!multiplexer.IsConnected) logger.LogWarning("no redis server answered at start: taken for a single server (write cluster://{Seeds} for a Redis Cluster)", endpoint.Configuration);
+            return new RedisDeployment(RedisDeploymentKind.SingleServer, null, 1);
+        }
+        return new RedisDeployment(RedisDeploymentKind.Cluster, null, servers.Count(s => s.IsConnected && !s.IsReplica));
+    }
 }

@@ -25,7 +25,7 @@ internal sealed class RedisRoomBroker : IRoomBroker
     {
         _backplane = backplane;
         Room = room;
-        Keys = new RoomKeys(room.Name);
+        Keys = backplane.Deployment.Room(room.Name);
         History = backplane.HistoryRooms.Matches(room.Name) ? new RedisRoomHistory(backplane, this) : NoHistory.Instance;
     }
 
@@ -50,7 +50,7 @@ internal sealed class RedisRoomBroker : IRoomBroker
     public void MemberLeft(RoomMember member, ReadOnlySpan<byte> willFrame, bool hasWill)
     {
         byte[] leave = Envelope.ForMember(EnvelopeKind.Leave, _backplane.NodeIdBytes, member.User, member.ConnId, member.Meta, willFrame, hasWill);
-        _backplane.Enqueue(BackplaneCommand.Run(CommandKind.Leave, LuaScripts.Leave, Keys.Members, [member.ConnId, Keys.ChannelName, leave]));
+        _backplane.Enqueue(BackplaneCommand.Run(CommandKind.Leave, _backplane.Scripts.Leave, Keys.Members, [member.ConnId, Keys.ChannelName, leave]));
     }
 
     public bool Forward(ReadOnlySpan<byte> frame)
@@ -68,7 +68,7 @@ internal sealed class RedisRoomBroker : IRoomBroker
     {
         byte[] stored = Envelope.ForMember(EnvelopeKind.Leave, _backplane.NodeIdBytes, member.User, member.ConnId, member.Meta, WillFrame(member), member.Will is not null);
         byte[] upsert = Envelope.ForMember(EnvelopeKind.Upsert, _backplane.NodeIdBytes, member.User, member.ConnId, member.Meta, default, false);
-        return BackplaneCommand.Run(CommandKind.Presence, LuaScripts.Upsert, Keys.Members,
+        return BackplaneCommand.Run(CommandKind.Presence, _backplane.Scripts.Upsert, Keys.Members,
             [member.ConnId, stored, _backplane.EntryTtlMs, _backplane.KeyTtlMs, _backplane.GapMaxMs, Keys.ChannelName, upsert]);
     }
 
@@ -107,7 +107,7 @@ internal sealed class RedisRoomBroker : IRoomBroker
     internal async Task ReloadAsync()
     {
         BeginRecording();
-        IReadOnlyList<RemoteMember> snapshot = await _backplane.ReadSnapshotAsync(Keys).ConfigureAwait(false);
+        IReadOnlyList<RemoteMember> snapshot = await _backplane.ReadSnapshotAsync(Keys, credit: true).ConfigureAwait(false);
         Install(snapshot);
     }
 
@@ -120,7 +120,8 @@ internal sealed class RedisRoomBroker : IRoomBroker
             {
                 await _backplane.Gateway.RunIssuedAsync(subscribed).ConfigureAwait(false);
                 BeginRecording();
-                snapshot = await _backplane.ReadSnapshotAsync(Keys).ConfigureAwait(false);
+                // Not crediting: a slot left alone because the node that had members there died is time passing (clock.lua).
+                snapshot = await _backplane.ReadSnapshotAsync(Keys, credit: false).ConfigureAwait(false);
             }
         }
         catch (Exception e)

@@ -40,7 +40,7 @@ internal sealed class RedisRoomHistory(RedisBackplane backplane, RedisRoomBroker
         byte[] body = frame.WrittenSpan[4..^1].ToArray(); // the length prefix and the fixint 0 offset are redone by the script
         RoomKeys keys = broker.Keys;
         var args = new RedisValue[] { body, options.HistorySize, keys.ChannelName, backplane.NodeIdBytes, backplane.NewEpoch(), (long)options.HistoryTtl.TotalMilliseconds };
-        return backplane.Queue.TryEnqueue(BackplaneCommand.Run(CommandKind.HistoryPublish, LuaScripts.HistoryAppend, keys.History, args))
+        return backplane.Queue.TryEnqueue(BackplaneCommand.Run(CommandKind.HistoryPublish, backplane.Scripts.HistoryAppend, keys.History, args))
             ? HistoryAppend.Deferred
             : HistoryAppend.Unavailable;
     }
@@ -55,8 +55,8 @@ internal sealed class RedisRoomHistory(RedisBackplane backplane, RedisRoomBroker
         try
         {
             var args = new RedisValue[] { from, backplane.NewEpoch(), (long)backplane.Options.HistoryTtl.TotalMilliseconds };
-            RedisResult result = await backplane.Gateway.RunAsync((keys: broker.Keys, args), static (db, s) =>
-                db.ScriptEvaluateAsync(LuaScripts.HistoryRead, s.keys.History, s.args)).ConfigureAwait(false);
+            RedisResult result = await backplane.Gateway.RunAsync((keys: broker.Keys, args, script: backplane.Scripts.HistoryRead), static (db, s) =>
+                db.ScriptEvaluateAsync(s.script, s.keys.History, s.args)).ConfigureAwait(false);
             var items = (RedisResult[])result!;
             var frames = new List<byte[]>(items.Length - 3);
             for (int i = 3; i < items.Length; i++) frames.Add((byte[])items[i]!);

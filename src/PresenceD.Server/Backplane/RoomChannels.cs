@@ -79,17 +79,17 @@ internal sealed class RoomChannels
     }
 
     /// <summary>
-    /// Subscribes again every room whose SUBSCRIBE failed (all of them when <paramref name="all"/>), and completes
-    /// when those SUBSCRIBEs did; throws when one failed (it is retried next time).
+    /// Subscribes again every room whose SUBSCRIBE failed (null <paramref name="rooms"/>), or the given rooms (a gap the
+    /// audit found), and completes when those SUBSCRIBEs did; throws when one failed (it is retried next time).
     /// </summary>
-    public Task RepairAsync(bool all)
+    public Task RepairAsync(IReadOnlySet<string>? rooms)
     {
         var issued = new List<Task>();
         lock (_gate)
         {
-            foreach (RoomSubscription subscription in _open.Values)
+            foreach ((string room, RoomSubscription subscription) in _open)
             {
-                if (!all && !subscription.Failed) continue;
+                if (rooms is null ? !subscription.Failed : !rooms.Contains(room)) continue;
                 // Drops whatever the library still holds for the channel (a failed SUBSCRIBE leaves its queue registered).
                 _ = Issue(() => _subscriber.UnsubscribeAsync(subscription.Broker.Keys.Channel));
                 subscription.Queue = null;
@@ -98,6 +98,20 @@ internal sealed class RoomChannels
             }
         }
         return Task.WhenAll(issued);
+    }
+
+    /// <summary>The rooms whose SUBSCRIBE succeeded and that are still open: the channels this node must hold now.</summary>
+    public List<RedisRoomBroker> Subscribed()
+    {
+        lock (_gate)
+        {
+            var rooms = new List<RedisRoomBroker>(_open.Count);
+            foreach (RoomSubscription open in _open.Values)
+            {
+                if (open.Queue is not null && !open.Closed && !open.Failed) rooms.Add(open.Broker);
+            }
+            return rooms;
+        }
     }
 
     /// <summary>The rooms whose SUBSCRIBE failed and was not repaired yet.</summary>

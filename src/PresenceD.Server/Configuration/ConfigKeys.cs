@@ -51,9 +51,10 @@ internal static class ConfigKeys
         Number("history_size", "Messages kept per history room (1-1000000).", true, t => ParseInt(t, 1, 1_000_000), o => o.HistorySize, (o, v) => o.HistorySize = v),
         Duration("history_ttl", "How long a history message is kept (at least 1ms); in a cluster a room's whole history expires this long after its last message.", true, Positive, o => o.HistoryTtl, (o, v) => o.HistoryTtl = v),
         Choice("backplane", "memory (standalone) or redis (cluster).", false, BackplaneChoices, o => o.Backplane, (o, v) => o.Backplane = v),
-        Text("redis", "Redis endpoint for backplane redis: host:port[,options] in StackExchange.Redis syntax, without spaces.", false, t => ParseToken(t, allowEmpty: false, "redis endpoint"), o => o.Redis, (o, v) => o.Redis = v),
+        Text("redis", "Redis for backplane redis, without spaces: host:port[,options] in StackExchange.Redis syntax (one server, or a Redis Cluster's seeds h1:7000,h2:7001, detected at connect); Sentinels h1:26379,h2:26379,serviceName=mymaster or sentinel://h1:26379,h2:26379/mymaster; cluster://h1:7000,h2:7001 (see docs/cluster.md).", false, ParseRedis, o => o.Redis, (o, v) => o.Redis = v),
         Duration("redis_timeout", "Timeout of each Redis call (at least 1ms).", false, Positive, o => o.RedisTimeout, (o, v) => o.RedisTimeout = v),
         Duration("sweep_interval", "How often a cluster node refreshes its members' expiry in Redis and sweeps expired members (at least 1ms).", true, Positive, o => o.SweepInterval, (o, v) => o.SweepInterval = v),
+        Duration("subscription_audit_interval", "How often a cluster node compares the room channels it should hold with what each Redis server counts for it, and re-subscribes any gap (at least 1ms).", true, Positive, o => o.SubscriptionAuditInterval, (o, v) => o.SubscriptionAuditInterval = v),
         Text("node_id", "This node's id, up to 64 of A-Z a-z 0-9 - _ . (empty = the host name and 8 random hex digits, new at each start).", false, ParseNodeId, o => o.NodeId, (o, v) => o.NodeId = v),
         Duration("drain_timeout", "On SIGTERM or SIGINT, how long the drain waits for connections to close after their GOAWAY SHUTDOWN before it cuts the rest (0s or more); also the top of SHUTDOWN's reconnect hint.", true, NonNegative, o => o.DrainTimeout, (o, v) => o.DrainTimeout = v),
         Choice("proxy_protocol", "on: every connection must start with a PROXY protocol v1 or v2 header; off: none is read (yes, no, true and false work too).", false, [("off", false), ("on", true)], o => o.ProxyProtocol, (o, v) => o.ProxyProtocol = v, ParseBool),
@@ -64,6 +65,13 @@ internal static class ConfigKeys
     private static readonly Dictionary<string, ConfigKey> ByName = All.ToDictionary(k => k.Name, StringComparer.Ordinal);
 
     public static ConfigKey? Find(string name) => ByName.GetValueOrDefault(name);
+
+    // Kept as written (--check-config shows the alias); the backplane parses it again at start.
+    private static string ParseRedis(string text)
+    {
+        RedisEndpoint.Parse(ParseToken(text, allowEmpty: false, "redis endpoint"));
+        return text;
+    }
 
     private static TimeSpan Positive(string text) => AtLeast(text, TimeSpan.FromMilliseconds(1));
 

@@ -93,6 +93,8 @@ internal sealed class ServerOptions
 
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    public TimeSpan SubscriptionAuditInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>As configured; empty means generated (see <see cref="EffectiveNodeId"/>).</summary>
     public string NodeId { get; set; } = "";
 

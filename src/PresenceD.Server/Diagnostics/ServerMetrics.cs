@@ -77,6 +77,7 @@ internal sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("presenced_timer_callback_failures_total", () => wheel.CallbackFailures, description: "Timer wheel callbacks that threw (a bug; each is logged, the wheel goes on)");
         _meter.CreateObservableGauge("presenced_backplane_circuit_state", () => ObserveCircuit(backplane), description: "Backplane circuit breaker: 1 for the current state, 0 for the others");
         _meter.CreateObservableCounter("presenced_backplane_errors_total", () => backplane.Failures, description: "Backplane calls that failed or timed out");
+        _meter.CreateObservableCounter("presenced_backplane_subscription_gaps_total", () => backplane.SubscriptionGaps, description: "Room channels a Redis server did not hold for this node although it should (each logged and re-subscribed)");
         _meter.CreateObservableCounter("presenced_sweeps_total", () => backplane.Sweeps, description: "Cluster presence sweeps run (one per room per sweep_interval)");
         _meter.CreateObservableCounter("presenced_sweep_removed_total", () => backplane.SweepRemoved, description: "Expired cluster presence entries removed by sweeps");
     }

@@ -101,7 +101,7 @@ internal sealed class PresenceServer : IAsyncDisposable
     /// <summary>The start line, logged once the daemon is ready for clients (after the warm-up).</summary>
     public void AnnounceListening() =>
         Logger.LogInformation("presenced listening on {EndPoint} (node {Node}, backplane {Backplane}, auth {Auth})",
-            EndPoint, ConnIds.NodeId, Options.Current.Backplane, Options.Current.Auth);
+            EndPoint, ConnIds.NodeId, Backplane.Description, Options.Current.Auth);
 
     /// <summary>What /readyz checks and reports.</summary>
     public ReadinessCheck Readiness() =>

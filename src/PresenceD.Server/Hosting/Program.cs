@@ -72,6 +72,8 @@ internal static class Program
                 return 0;
             case ConfigCommand.CheckConfig:
                 Console.Write(ConfigLoader.Describe(options));
+                // The deployment as far as the setting tells it; a plain host list is told apart from a cluster's seeds at connect (start line).
+                if (options.Backplane == BackplaneKind.Redis) Console.WriteLine("# backplane Redis (" + RedisEndpoint.Parse(options.Redis).Describe() + ")");
                 return 0;
         }
 

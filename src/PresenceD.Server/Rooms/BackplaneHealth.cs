@@ -31,6 +31,7 @@ internal sealed class BackplaneHealth
     private long _latencyMaxMicros;
     private long _sweeps;
     private long _sweepRemoved;
+    private long _subscriptionGaps;
     private int _state;
     private int _circuitState;
 
@@ -95,6 +96,11 @@ internal sealed class BackplaneHealth
     internal void CountFailure() => Interlocked.Increment(ref _failures);
 
     internal void CountResync() => Interlocked.Increment(ref _resyncs);
+
+    /// <summary>Room channels this node expected to hold that a Redis server did not count for it (found by the subscription audit, then re-subscribed).</summary>
+    public long SubscriptionGaps => Volatile.Read(ref _subscriptionGaps);
+
+    internal void CountSubscriptionGaps(int gaps) => Interlocked.Add(ref _subscriptionGaps, gaps);
 
     internal void CountSweeps(int rooms, int removed)
     {

@@ -10,6 +10,9 @@ internal interface IBackplane : IAsyncDisposable
     /// <summary>What /readyz and the metrics report.</summary>
     BackplaneHealth Health { get; }
 
+    /// <summary>What the start line names: `Memory`, or the Redis deployment in use (`Redis (cluster, 3 masters)`, `Redis (sentinel mymaster)`, `Redis (single server)`).</summary>
+    string Description { get; }
+
     /// <summary>Connects (a Redis that is down is not an error: the node starts degraded and heals).</summary>
     void Start();
 

@@ -1,18 +1,19 @@
 using PresenceD.Cluster.Tests.Support;
+using PresenceD.Cluster.Tests.Support.Deployments;
 using PresenceD.Protocol.Messages;
 using PresenceD.Tests.Shared;
 
 namespace PresenceD.Cluster.Tests.Backplane;
 
 /// <summary>History rooms keep their messages in Redis: a client that reconnects to another node recovers exactly what it missed.</summary>
-public sealed class ClusterHistoryTests
+public abstract class ClusterHistoryTests(TestRedis redis)
 {
     [Theory]
     [InlineData(1)] // a node that holds the room (its members kept it subscribed)
     [InlineData(2)] // a node that never held it: the first join there reads Redis
     public async Task Reconnect_to_another_node_recovers_exactly_the_missed_messages_in_order(int reconnectTo)
     {
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(3);
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 3);
         await using TestClient bob = await cluster[1].HelloAsync("bob");
         await bob.JoinAsync("h-chat");
         JoinedMessage first;
@@ -59,7 +60,7 @@ public sealed class ClusterHistoryTests
     [Fact]
     public async Task Unknown_epoch_or_trimmed_offset_is_not_recovered()
     {
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(2, new Dictionary<string, string> { ["history_size"] = "2" });
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 2, new Dictionary<string, string> { ["history_size"] = "2" });
         await using TestClient bob = await cluster[1].HelloAsync("bob");
         await bob.JoinAsync("h-x");
         for (byte i = 1; i <= 4; i++) Assert.IsType<OkMessage>(await bob.PublishAsync("h-x", [i]));
@@ -86,3 +87,12 @@ public sealed class ClusterHistoryTests
         Assert.Equal((3ul, 4ul), (third, fourth));
     }
 }
+
+[Collection(SingleRedis.Collection)]
+public sealed class ClusterHistoryTestsOnSingleRedis(SingleRedis redis) : ClusterHistoryTests(redis);
+
+[Collection(SentinelRedis.Collection)]
+public sealed class ClusterHistoryTestsOnSentinel(SentinelRedis redis) : ClusterHistoryTests(redis);
+
+[Collection(ClusterRedis.Collection)]
+public sealed class ClusterHistoryTestsOnRedisCluster(ClusterRedis redis) : ClusterHistoryTests(redis);

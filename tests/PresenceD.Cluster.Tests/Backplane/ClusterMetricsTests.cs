@@ -1,12 +1,14 @@
 using System.Globalization;
 using PresenceD.Cluster.Tests.Support;
+using PresenceD.Cluster.Tests.Support.Deployments;
 using PresenceD.Protocol.Messages;
 using PresenceD.Tests.Shared;
 
 namespace PresenceD.Cluster.Tests.Backplane;
 
 /// <summary>The backplane's metrics move when the thing they count happens, read from a node's own /metrics.</summary>
-public sealed class ClusterMetricsTests
+[Collection(SingleRedis.Collection)]
+public sealed class ClusterMetricsTests(SingleRedis redis)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
@@ -14,7 +16,7 @@ public sealed class ClusterMetricsTests
     public async Task Sweeps_latency_sweep_removals_and_backplane_errors_are_counted()
     {
         int[] admin = [Ports.Free(), Ports.Free()];
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(2, perNode: i => new Dictionary<string, string> { ["admin_port"] = admin[i].ToString(CultureInfo.InvariantCulture) });
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 2, perNode: i => new Dictionary<string, string> { ["admin_port"] = admin[i].ToString(CultureInfo.InvariantCulture) });
         DaemonProcess a = cluster[0];
         DaemonProcess b = cluster[1];
         int adminA = admin[0];
@@ -52,7 +54,7 @@ public sealed class ClusterMetricsTests
     [Fact]
     public async Task Questions_redis_cannot_answer_are_answered_with_what_the_node_knows_and_logged()
     {
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(1);
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 1);
         await using TestClient alice = await cluster[0].HelloAsync("alice");
         cluster.Redis.Pause();
         try

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using PresenceD.Cluster.Tests.Support;
+using PresenceD.Cluster.Tests.Support.Deployments;
 using PresenceD.Protocol.Messages;
 using PresenceD.Tests.Shared;
 using Xunit.Abstractions;
@@ -12,7 +13,8 @@ namespace PresenceD.Cluster.Tests.Backplane;
 /// latency percentiles. Opt-in (minutes of CPU on a shared machine):
 /// PD_CLUSTER_BENCH=1 dotnet test tests/PresenceD.Cluster.Tests -c Release --filter "FullyQualifiedName~CrossNodeFanoutBenchmark" --logger "console;verbosity=detailed"
 /// </summary>
-public sealed class CrossNodeFanoutBenchmark(ITestOutputHelper output)
+[Collection(SingleRedis.Collection)]
+public sealed class CrossNodeFanoutBenchmark(SingleRedis redis, ITestOutputHelper output)
 {
     private static bool Enabled => Environment.GetEnvironmentVariable("PD_CLUSTER_BENCH") == "1";
 
@@ -27,7 +29,7 @@ public sealed class CrossNodeFanoutBenchmark(ITestOutputHelper output)
             return;
         }
         // info, not warning: the harness waits for the start line, which is logged at info.
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(2, new Dictionary<string, string> { ["log_level"] = "info", ["send_queue_limit"] = "64mb" });
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 2, new Dictionary<string, string> { ["log_level"] = "info", ["send_queue_limit"] = "64mb" });
         await using TestClient publisher = await cluster[0].HelloAsync("pub");
         await publisher.JoinAsync("bench");
         var receivers = new List<TestClient>();

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using PresenceD.Cluster.Tests.Support;
+using PresenceD.Cluster.Tests.Support.Deployments;
 using PresenceD.Protocol.Messages;
 using PresenceD.Tests.Shared;
 using Xunit.Abstractions;
@@ -12,7 +13,8 @@ namespace PresenceD.Cluster.Tests.Backplane;
 /// members on other nodes once each, in the order it was published (the Redis client's callback subscriptions
 /// reorder a channel's messages; the node reads each room's channel as one ordered queue).
 /// </summary>
-public sealed class CrossNodeOrderTests(ITestOutputHelper output)
+[Collection(SingleRedis.Collection)]
+public sealed class CrossNodeOrderTests(SingleRedis redis, ITestOutputHelper output)
 {
     private const int Messages = 100_000;
     private const int Chunk = 500;
@@ -22,7 +24,7 @@ public sealed class CrossNodeOrderTests(ITestOutputHelper output)
     [Fact]
     public async Task Hundred_thousand_messages_reach_two_other_nodes_in_order_once_each()
     {
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(3, new Dictionary<string, string> { ["log_level"] = "info", ["send_queue_limit"] = "64mb" });
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 3, new Dictionary<string, string> { ["log_level"] = "info", ["send_queue_limit"] = "64mb" });
         await using TestClient publisher = await cluster[0].HelloAsync("pub");
         await using TestClient atB = await cluster[1].HelloAsync("b");
         await using TestClient atC = await cluster[2].HelloAsync("c");

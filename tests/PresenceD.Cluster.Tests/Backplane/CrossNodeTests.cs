@@ -1,4 +1,5 @@
 using PresenceD.Cluster.Tests.Support;
+using PresenceD.Cluster.Tests.Support.Deployments;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
 using PresenceD.Tests.Shared;
@@ -6,12 +7,12 @@ using PresenceD.Tests.Shared;
 namespace PresenceD.Cluster.Tests.Backplane;
 
 /// <summary>Clients on different nodes sharing one Redis see, join and talk with each other as on one node.</summary>
-public sealed class CrossNodeTests
+public abstract class CrossNodeTests(TestRedis redis)
 {
     [Fact]
     public async Task Join_update_publish_and_leave_cross_nodes()
     {
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(2);
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 2);
         await using TestClient alice = await cluster[0].HelloAsync("alice");
         await using TestClient bob = await cluster[1].HelloAsync("bob");
 
@@ -53,7 +54,7 @@ public sealed class CrossNodeTests
     [Fact]
     public async Task Presence_count_and_online_answer_for_the_whole_cluster()
     {
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(3);
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 3);
         await using TestClient alice = await cluster[0].HelloAsync("alice");
         await using TestClient bob = await cluster[1].HelloAsync("bob");
         await using TestClient bob2 = await cluster[0].HelloAsync("bob");
@@ -95,7 +96,7 @@ public sealed class CrossNodeTests
     [Fact]
     public async Task Joiner_on_a_third_node_sees_everyone_and_everyone_sees_it()
     {
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(3);
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 3);
         var clients = new List<TestClient>();
         try
         {
@@ -118,3 +119,12 @@ public sealed class CrossNodeTests
         }
     }
 }
+
+[Collection(SingleRedis.Collection)]
+public sealed class CrossNodeTestsOnSingleRedis(SingleRedis redis) : CrossNodeTests(redis);
+
+[Collection(SentinelRedis.Collection)]
+public sealed class CrossNodeTestsOnSentinel(SentinelRedis redis) : CrossNodeTests(redis);
+
+[Collection(ClusterRedis.Collection)]
+public sealed class CrossNodeTestsOnRedisCluster(ClusterRedis redis) : CrossNodeTests(redis);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PresenceD.Cluster.Tests.Support;
+using PresenceD.Cluster.Tests.Support.Deployments;
 using PresenceD.Protocol.Messages;
 using PresenceD.Tests.Shared;
 using Xunit.Abstractions;
@@ -7,12 +8,12 @@ using Xunit.Abstractions;
 namespace PresenceD.Cluster.Tests.Backplane;
 
 /// <summary>A node that dies leaves no ghost: its members vanish everywhere, one leave and one will each.</summary>
-public sealed class NodeFailureTests(ITestOutputHelper output)
+public abstract class NodeFailureTests(TestRedis redis, ITestOutputHelper output)
 {
     [Fact]
     public async Task Kill9_of_a_node_removes_its_members_once_with_their_wills_within_timeout_plus_sweep()
     {
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(3);
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 3);
         await using TestClient alice = await cluster[0].HelloAsync("alice");
         await using TestClient alice2 = await cluster[0].HelloAsync("alice2");
         await using TestClient bob = await cluster[1].HelloAsync("bob");
@@ -58,7 +59,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
     [Fact]
     public async Task Silent_client_is_removed_on_every_node_with_its_will_once()
     {
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(2);
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 2);
         await using TestClient alice = await cluster[0].HelloAsync("alice");
         await using TestClient bob = await cluster[1].HelloAsync("bob");
         await alice.JoinAsync("r", will: [1, 2]);
@@ -92,3 +93,12 @@ public sealed class NodeFailureTests(ITestOutputHelper output)
         return (frames, last);
     }
 }
+
+[Collection(SingleRedis.Collection)]
+public sealed class NodeFailureTestsOnSingleRedis(SingleRedis redis, ITestOutputHelper output) : NodeFailureTests(redis, output);
+
+[Collection(SentinelRedis.Collection)]
+public sealed class NodeFailureTestsOnSentinel(SentinelRedis redis, ITestOutputHelper output) : NodeFailureTests(redis, output);
+
+[Collection(ClusterRedis.Collection)]
+public sealed class NodeFailureTestsOnRedisCluster(ClusterRedis redis, ITestOutputHelper output) : NodeFailureTests(redis, output);

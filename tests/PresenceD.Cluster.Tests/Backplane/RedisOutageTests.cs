@@ -1,4 +1,5 @@
 using PresenceD.Cluster.Tests.Support;
+using PresenceD.Cluster.Tests.Support.Deployments;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Messages;
 using PresenceD.Tests.Shared;
@@ -7,12 +8,12 @@ using Xunit.Abstractions;
 namespace PresenceD.Cluster.Tests.Backplane;
 
 /// <summary>While Redis is away each node serves its own members; when it returns every view converges.</summary>
-public sealed class RedisOutageTests(ITestOutputHelper output)
+public abstract class RedisOutageTests(TestRedis redis, ITestOutputHelper output)
 {
     [Fact]
     public async Task Redis_killed_and_restarted_empty_under_traffic_then_views_converge()
     {
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(2);
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 2);
         await using TestClient alice = await cluster[0].HelloAsync("alice");
         await using TestClient bob = await cluster[1].HelloAsync("bob");
         await alice.JoinAsync("r");
@@ -29,7 +30,7 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
         Assert.Contains(alice.Conn, carolJoined.Members.Select(m => m.Conn));
         await alice.ReceiveUntilAsync(Frames.JoinOf(carol.Conn), "carol's join at alice");
 
-        await cluster.Redis.RestartAsync();
+        await cluster.Redis.RestartEmptyAsync();
         // Bob's node learns of carol through the resync; its view converges to the true cluster state.
         string expected = new[] { alice.Conn, bob.Conn, carol.Conn }.Order(StringComparer.Ordinal).Aggregate((a, b) => a + "," + b);
         await Eventually.TrueAsync(async () => (await bob.PresenceSkippingAsync("r")).Members.Conns() == expected, $"bob's view of r to be {expected}", TimeSpan.FromSeconds(8));
@@ -44,7 +45,7 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
     [Fact]
     public async Task Redis_paused_longer_than_heartbeat_timeout_causes_no_false_leave_and_heals()
     {
-        await using ClusterFixture cluster = await ClusterFixture.StartAsync(2);
+        await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 2);
         await using TestClient alice = await cluster[0].HelloAsync("alice");
         await using TestClient bob = await cluster[1].HelloAsync("bob");
         await alice.JoinAsync("r", will: [9]);
@@ -74,6 +75,9 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
         foreach ((TestClient client, TimeSpan quiet) in new[] { (alice, 4 * ClusterFixture.SweepInterval), (bob, TimeSpan.FromMilliseconds(300)) })
         {
             List<ServerMessage> frames = await client.DrainAsync(quiet);
+            // What the nodes said, shown when the assertions below fail (which leave, and what the nodes saw of Redis).
+            foreach (PresenceDiffMessage diff in frames.OfType<PresenceDiffMessage>()) output.WriteLine($"at {client.Conn}: joins {diff.Joins.Conns()} leaves {diff.Leaves.Conns()}");
+            if (frames.OfType<PresenceDiffMessage>().Any(d => d.Leaves.Count > 0)) foreach (DaemonProcess node in cluster.Nodes) output.WriteLine(node.Name + ":\n" + node.Output);
             Assert.DoesNotContain(frames.OfType<PresenceDiffMessage>(), d => d.Leaves.Count > 0);
             Assert.DoesNotContain(frames.OfType<RoomMessage>(), m => m.Payload.Length == 1 && m.Payload[0] is 8 or 9);
         }
@@ -103,3 +107,12 @@ public sealed class RedisOutageTests(ITestOutputHelper output)
         return error;
     }
 }
+
+[Collection(SingleRedis.Collection)]
+public sealed class RedisOutageTestsOnSingleRedis(SingleRedis redis, ITestOutputHelper output) : RedisOutageTests(redis, output);
+
+[Collection(SentinelRedis.Collection)]
+public sealed class RedisOutageTestsOnSentinel(SentinelRedis redis, ITestOutputHelper output) : RedisOutageTests(redis, output);
+
+[Collection(ClusterRedis.Collection)]
+public sealed class RedisOutageTestsOnRedisCluster(ClusterRedis redis, ITestOutputHelper output) : RedisOutageTests(redis, output);

@@ -1,8 +1,9 @@
+using PresenceD.Cluster.Tests.Support.Deployments;
 using PresenceD.Tests.Shared;
 
 namespace PresenceD.Cluster.Tests.Support;
 
-/// <summary>A redis-server and N presenced nodes sharing it, with short heartbeat and sweep settings.</summary>
+/// <summary>N presenced nodes sharing a Redis deployment (emptied first), with short heartbeat and sweep settings.</summary>
 internal sealed class ClusterFixture : IAsyncDisposable
 {
     public static readonly TimeSpan HeartbeatTimeout = TimeSpan.FromSeconds(3);
@@ -11,27 +12,29 @@ internal sealed class ClusterFixture : IAsyncDisposable
     /// <summary>How often the tests' clients ping: well inside <see cref="HeartbeatTimeout"/> (presence expiry follows it).</summary>
     public static readonly TimeSpan KeepAlive = TimeSpan.FromMilliseconds(700);
 
-    private ClusterFixture(RedisProcess redis, List<DaemonProcess> nodes)
+    private ClusterFixture(TestRedis redis, List<DaemonProcess> nodes)
     {
         Redis = redis;
         Nodes = nodes;
     }
 
-    public RedisProcess Redis { get; }
+    /// <summary>The deployment, shared with the other tests of the collection: a test that breaks it leaves it whole again or to the next reset.</summary>
+    public TestRedis Redis { get; }
 
     public List<DaemonProcess> Nodes { get; }
 
     public DaemonProcess this[int index] => Nodes[index];
 
     /// <param name="perNode">Settings of node i on top of the others (e.g. its own admin_port).</param>
-    public static async Task<ClusterFixture> StartAsync(int nodes, IReadOnlyDictionary<string, string>? extra = null, Func<int, IReadOnlyDictionary<string, string>>? perNode = null)
+    public static async Task<ClusterFixture> StartAsync(TestRedis redis, int nodes, IReadOnlyDictionary<string, string>? extra = null, Func<int, IReadOnlyDictionary<string, string>>? perNode = null)
     {
-        RedisProcess redis = await RedisProcess.StartAsync();
+        await redis.ResetAsync();
         var settings = new Dictionary<string, string>
         {
             ["heartbeat_interval"] = "1s",
             ["heartbeat_timeout"] = "3s",
             ["sweep_interval"] = "500ms",
+            ["subscription_audit_interval"] = "1s",
             ["redis_timeout"] = "500ms",
             ["timer_tick"] = "50ms",
             ["history_rooms"] = "h-*",
@@ -42,7 +45,7 @@ internal sealed class ClusterFixture : IAsyncDisposable
         };
         foreach ((string key, string value) in extra ?? new Dictionary<string, string>()) settings[key] = value;
         Task<DaemonProcess>[] starting = Enumerable.Range(0, nodes)
-            .Select(i => StartNodeAsync("node" + (char)('A' + i), perNode is null ? settings : new Dictionary<string, string>(settings.Concat(perNode(i)))))
+            .Select(i => StartNodeAsync("node" + (char)('A' + i), perNode is null ? settings : Overlay(settings, perNode(i))))
             .ToArray();
         try
         {
@@ -56,15 +59,21 @@ internal sealed class ClusterFixture : IAsyncDisposable
             {
                 if (node.IsCompletedSuccessfully) await node.Result.DisposeAsync();
             }
-            redis.Dispose();
             throw;
         }
+    }
+
+    // Node i's own settings replace the shared ones of the same name (e.g. its own redis, through a proxy).
+    private static Dictionary<string, string> Overlay(Dictionary<string, string> shared, IReadOnlyDictionary<string, string> own)
+    {
+        var settings = new Dictionary<string, string>(shared);
+        foreach ((string key, string value) in own) settings[key] = value;
+        return settings;
     }
 
     public async ValueTask DisposeAsync()
     {
         foreach (DaemonProcess node in Nodes) await node.DisposeAsync();
-        Redis.Dispose();
     }
 
     /// <summary>

@@ -129,7 +129,7 @@ public sealed class PrometheusExporterTests
             "presenced_connections", "presenced_rooms", "presenced_members", "presenced_connections_accepted_total",
             "presenced_frames_received_total", "presenced_frames_sent_total", "presenced_received_bytes_total", "presenced_sent_bytes_total",
             "presenced_publishes_total", "presenced_deliveries_total", "presenced_dropped_total", "presenced_heartbeat_timeouts_total",
-            "presenced_slow_consumers_total", "presenced_backplane_errors_total", "presenced_sweeps_total",
+            "presenced_slow_consumers_total", "presenced_backplane_errors_total", "presenced_backplane_subscription_gaps_total", "presenced_sweeps_total",
             "presenced_timer_callback_failures_total", "presenced_session_end_failures_total",
         })
         {
@@ -150,6 +150,8 @@ public sealed class PrometheusExporterTests
     private sealed class HealthOnly(IBackplane inner, BackplaneHealth health) : IBackplane
     {
         public BackplaneHealth Health => health;
+
+        public string Description => inner.Description;
 
         public void Start() => inner.Start();
 

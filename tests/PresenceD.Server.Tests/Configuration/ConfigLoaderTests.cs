@@ -19,6 +19,7 @@ public sealed class ConfigLoaderTests : IDisposable
         { "max_connections", "0", "out of range" },
         { "max_frame", "1tb", "unknown size unit" },
         { "heartbeat_interval", "5x", "unknown duration unit" },
+        { "subscription_audit_interval", "0s", "at least" },
         { "heartbeat_timeout", "-1", "is not a duration" },
         { "frame_timeout", "-1s", "is not a duration" },
         { "hello_timeout", "0", "must be at least 1ms" },
@@ -310,7 +311,7 @@ public sealed class ConfigLoaderTests : IDisposable
             "log_level", "max_connections", "max_frame", "send_queue_limit", "max_rooms_per_connection", "meta_max",
             "presence_limit", "online_max", "publish_rate", "publish_burst", "history_rooms", "history_size", "history_ttl",
             "heartbeat_interval", "heartbeat_timeout", "frame_timeout", "hello_timeout", "close_linger", "jwt_leeway", "drain_timeout",
-            "sweep_interval", "buffer_pool_max", "buffer_pool_trim_interval", "resume_window", "resume_buffer",
+            "sweep_interval", "subscription_audit_interval", "buffer_pool_max", "buffer_pool_trim_interval", "resume_window", "resume_buffer",
         ];
         Assert.Equal(expected.Order(), ConfigKeys.All.Where(k => k.Reloadable).Select(k => k.Name).Order());
     }

@@ -1,13 +1,19 @@
--- Prelude of every script. The cluster clock is Redis's TIME minus the time during which nobody reached
--- Redis (it was paused, or every node was away): a gap between two calls longer than gapmax is added to
--- the offset, so presence entries do not all look expired the moment a paused Redis resumes.
-local function pd_now(gapmax)
+-- Prelude of every script (PD_PUBLISH is put in front of it: PUBLISH, or SPUBLISH on a Redis Cluster).
+-- The cluster clock is Redis's TIME minus the time during which nobody reached this clock's shard (it was
+-- paused, or every node was away): a gap between two crediting calls longer than gapmax is added to the
+-- offset, so presence entries do not all look expired the moment a paused Redis resumes. Each clock is a
+-- hash named in the script's KEYS: one per slot on a Redis Cluster (the slot of the keys it times), one
+-- for the whole server otherwise. A read that does not credit (a node asking about a room or users it
+-- does not hold) neither adds a gap nor writes: a slot nobody touched for a while because the only node
+-- with members there died is time passing, and its entries must look expired, not paused.
+local function pd_now(clock, gapmax, credit)
   local t = redis.call('TIME')
   local real = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local c = redis.call('HMGET', 'pd:clock', 'last', 'offset')
+  local c = redis.call('HMGET', clock, 'last', 'offset')
   local offset = tonumber(c[2]) or 0
   local last = tonumber(c[1])
+  if not credit then return real - offset end
   if last and real - last > gapmax then offset = offset + (real - last) end
-  if last == nil or real > last then redis.call('HSET', 'pd:clock', 'last', real, 'offset', offset) end
+  if last == nil or real > last then redis.call('HSET', clock, 'last', real, 'offset', offset) end
   return real - offset
 end

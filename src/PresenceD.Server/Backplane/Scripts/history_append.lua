@@ -21,5 +21,5 @@ local frame = string.char(math.floor(len / 16777216) % 256, math.floor(len / 655
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], string.format('0-%d', offset), 'f', frame)
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
-redis.call('PUBLISH', ARGV[3], string.char(4, #ARGV[4]) .. ARGV[4] .. string.char(#epoch) .. epoch .. frame)
+redis.call(PD_PUBLISH, ARGV[3], string.char(4, #ARGV[4]) .. ARGV[4] .. string.char(#epoch) .. epoch .. frame)
 return offset

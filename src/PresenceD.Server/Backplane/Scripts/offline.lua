@@ -1,3 +1,3 @@
--- A connection ended. ARGV: user, conn.
-redis.call('ZREM', 'pd:u:' .. ARGV[1], ARGV[2])
+-- A connection ended. KEYS: the user's online set. ARGV: conn.
+redis.call('ZREM', KEYS[1], ARGV[1])
 return 0

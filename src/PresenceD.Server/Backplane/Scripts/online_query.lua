@@ -1,7 +1,9 @@
--- ONLINE: the asked users that have a live connection anywhere. ARGV: gapmax, user...
-local now = pd_now(tonumber(ARGV[1]))
+-- ONLINE: which of the asked users (all in this script's slot) have a live connection anywhere.
+-- KEYS: the slot's clock, then one online set per user. ARGV: gapmax. Returns the 1-based positions
+-- (among the users) of those online. Does not credit the clock (see clock.lua).
+local now = pd_now(KEYS[1], tonumber(ARGV[1]), false)
 local online = {}
-for i = 2, #ARGV do
-  if redis.call('ZCOUNT', 'pd:u:' .. ARGV[i], '(' .. now, '+inf') > 0 then online[#online + 1] = ARGV[i] end
+for i = 2, #KEYS do
+  if redis.call('ZCOUNT', KEYS[i], '(' .. now, '+inf') > 0 then online[#online + 1] = i - 1 end
 end
 return online

@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace PresenceD.Server.Backplane;
+
+/// <summary>
+/// Checks that every room channel this node subscribed is really held by the Redis server that owns it: after a
+/// failover or a reconnect the library may come back without one (seen with a master and a replica listed by hand:
+/// the node silently stopped receiving a live room). Counts, per server, the channels the server reports for this
+/// node's connections (CLIENT LIST, matched by the client name, `sub` or `ssub` on a cluster) against the rooms this
+/// node holds there; a shortfall is a gap: counted (presenced_backplane_subscription_gaps_total), logged, the rooms
+/// of that server subscribed again, and a resync asked for (what the room missed meanwhile is reloaded). Also retries
+/// the SUBSCRIBEs that failed outright.
+/// </summary>
+internal sealed class SubscriptionAudit(RedisBackplane backplane)
+{
+    private long _nextAudit;
+
+    /// <summary>Runs the audit when its interval is due (called from the maintenance tick while Redis is healthy).</summary>
+    public async Task RunIfDueAsync()
+    {
+        long now = Environment.TickCount64;
+        if (now < Volatile.Read(ref _nextAudit)) return;
+        _nextAudit = now + (long)backplane.Options.SubscriptionAuditInterval.TotalMilliseconds;
+        await backplane.Channels.RepairAsync(rooms: null).ConfigureAwait(false);
+        await AuditAsync().ConfigureAwait(false);
+    }
+
+    private async Task AuditAsync()
+    {
+        RedisGateway gateway = backplane.Gateway;
+        // A room counts only if it was subscribed before and still is after the servers answered: one that opened or
+        // closed meanwhile may or may not be in a server's count, and must not look like a gap.
+        List<RedisRoomBroker> before = backplane.Channels.Subscribed();
+        var byServer = new Dictionary<EndPoint, List<RedisRoomBroker>>();
+        foreach (RedisRoomBroker broker in before)
+        {
+            IServer server = gateway.Multiplexer.GetServer((RedisKey)(string)broker.Keys.ChannelName!);
+            if (!byServer.TryGetValue(server.EndPoint, out List<RedisRoomBroker>? rooms)) byServer[server.EndPoint] = rooms = [];
+            rooms.Add(broker);
+        }
+        var held = new Dictionary<EndPoint, int>();
+        foreach (EndPoint endPoint in byServer.Keys) held[endPoint] = await CountHeldAsync(gateway, endPoint).ConfigureAwait(false);
+        var still = new HashSet<RedisRoomBroker>(backplane.Channels.Subscribed(), ReferenceEqualityComparer.Instance);
+        int gaps = 0;
+        var repair = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((EndPoint endPoint, List<RedisRoomBroker> rooms) in byServer)
+        {
+            int expected = rooms.Count(still.Contains);
+            if (held[endPoint] >= expected) continue;
+            int missing = expected - held[endPoint];
+            gaps += missing;
+            backplane.Logger.LogWarning("subscription gap on redis {Server}: it holds {Held} of the {Expected} room channels this node subscribed there; subscribing those {Expected} rooms again",
+                Format(endPoint), held[endPoint], expected, expected);
+            foreach (RedisRoomBroker room in rooms.Where(still.Contains)) repair.Add(room.Room.Name);
+        }
+        if (gaps == 0) return;
+        backplane.Health.CountSubscriptionGaps(gaps);
+        await backplane.Channels.RepairAsync(repair).ConfigureAwait(false);
+        backplane.RequestResync();
+    }
+
+    /// <summary>The channels <paramref name="endPoint"/> counts for this node's connections (CLIENT LIST TYPE pubsub).</summary>
+    private async Task<int> CountHeldAsync(RedisGateway gateway, EndPoint endPoint)
+    {
+        IServer server = gateway.Multiplexer.GetServer(endPoint);
+        RedisResult list = await gateway.RunAsync(server, static (_, s) => s.ExecuteAsync("CLIENT", "LIST", "TYPE", "pubsub")).ConfigureAwait(false);
+        string field = backplane.Deployment.IsCluster ? "ssub=" : "sub=";
+        int held = 0;
+        foreach (string line in ((string?)list ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string[] fields = line.Split(' ');
+            if (!fields.Contains("name=" + gateway.ClientName, StringComparer.Ordinal)) continue;
+            foreach (string f in fields)
+            {
+                if (f.StartsWith(field, StringComparison.Ordinal)) held += int.Parse(f.AsSpan(field.Length), CultureInfo.InvariantCulture);
+            }
+        }
+        return held;
+    }
+
+    private static string Format(EndPoint endPoint) => endPoint is IPEndPoint ip ? ip.ToString() : endPoint.ToString() ?? "?";
+}
