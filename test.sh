@@ -3,14 +3,14 @@
 # runs every tests/*/*.Tests.csproj in turn and ends with the line "N passed, N failed".
 # Extra arguments go to every `dotnet test` call, e.g. ./test.sh --filter "FullyQualifiedName~Framing".
 # Environment: PRESENCED_TEST_TIMEOUT (seconds per project, default 480),
-#              PRESENCED_TEST_BUDGET (seconds for build + all tests, default 840; installs are not counted).
+#              PRESENCED_TEST_BUDGET (seconds for build + all tests, default 1500; installs are not counted).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$repo_root"
 
 per_project_timeout="${PRESENCED_TEST_TIMEOUT:-480}"
-budget="${PRESENCED_TEST_BUDGET:-840}"
+budget="${PRESENCED_TEST_BUDGET:-1500}"
 results_dir="$repo_root/TestResults/test-sh"
 logs_dir="$results_dir/logs"
 
