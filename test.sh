@@ -2,14 +2,14 @@
 # The one test command for CI and developers: installs what the tests need, builds PresenceD.sln (Release),
 # runs every tests/*/*.Tests.csproj in turn and ends with the line "N passed, N failed".
 # Extra arguments go to every `dotnet test` call, e.g. ./test.sh --filter "FullyQualifiedName~Framing".
-# Environment: PRESENCED_TEST_TIMEOUT (seconds per project, default 480),
+# Environment: PRESENCED_TEST_TIMEOUT (seconds per project, default 720),
 #              PRESENCED_TEST_BUDGET (seconds for build + all tests, default 1500; installs are not counted).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$repo_root"
 
-per_project_timeout="${PRESENCED_TEST_TIMEOUT:-480}"
+per_project_timeout="${PRESENCED_TEST_TIMEOUT:-720}"
 budget="${PRESENCED_TEST_BUDGET:-1500}"
 results_dir="$repo_root/TestResults/test-sh"
 logs_dir="$results_dir/logs"
@@ -160,8 +160,8 @@ run_project() {
   shift
   local name log trx remaining limit status=0 started=$SECONDS passed=0 failed=0 skipped=0
   name=$(basename "$project" .csproj)
-  log="$logs_dir/$name.log"
-  trx="$results_dir/$name.trx"
+  log="$logs_dir/$name${run_suffix:-}.log"
+  trx="$results_dir/$name${run_suffix:-}.trx"
   # Only the solution is built, so a project left out of it would run stale or missing binaries.
   if ! grep -qF -e "\\$name.csproj\"" -e "/$name.csproj\"" PresenceD.sln; then
     say "$name: not run, $project is not in PresenceD.sln (dotnet sln PresenceD.sln add $project)"
@@ -176,7 +176,7 @@ run_project() {
   fi
   limit=$((remaining < per_project_timeout ? remaining : per_project_timeout))
   timeout --kill-after=30 "$limit" dotnet test "$project" -c Release --no-build \
-    --logger "trx;LogFileName=$name.trx" --results-directory "$results_dir" "$@" >"$log" 2>&1 || status=$?
+    --logger "trx;LogFileName=$name${run_suffix:-}.trx" --results-directory "$results_dir" "$@" >"$log" 2>&1 || status=$?
   if [[ -f "$trx" ]]; then
     read -r passed failed skipped < <(trx_counts "$trx")
   fi
@@ -186,16 +186,16 @@ run_project() {
   total_passed=$((total_passed + passed))
   total_failed=$((total_failed + failed))
   total_skipped=$((total_skipped + skipped))
-  local summary="$name: $passed passed, $failed failed, $skipped skipped ($((SECONDS - started)) s)"
+  local summary="$name${run_suffix:-}: $passed passed, $failed failed, $skipped skipped ($((SECONDS - started)) s)"
   if ((status == 124 || status == 137)); then
     summary="$summary - TIMED OUT after $limit s"
   elif ((status != 0)); then
     summary="$summary - dotnet test exited with $status"
   fi
   if ((failed > 0)); then
-    say "---- $name output ----"
+    say "---- $name${run_suffix:-} output ----"
     show_log "$log"
-    say "---- end of $name output ----"
+    say "---- end of $name${run_suffix:-} output ----"
   fi
   say "$summary"
 }
@@ -253,6 +253,8 @@ main() {
   for project in "${projects[@]}"; do
     run_project "$project" "$@"
   done
+  # The server's tests once more on the other send engine (io_engine epoll; the default run is io_uring).
+  PRESENCED_TEST_IO_ENGINE=epoll run_suffix=".epoll" run_project tests/PresenceD.Server.Tests/PresenceD.Server.Tests.csproj "$@"
   run_c_client_tests
 
   if ((total_skipped > 0)); then say "$total_skipped skipped"; fi

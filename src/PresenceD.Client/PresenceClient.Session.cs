@@ -41,7 +41,7 @@ public sealed partial class PresenceClient : IFrameHandler
         }
     }
 
-    /// <summary>Unreachable, timed out, or turned away for a while (GOAWAY LIMIT, SHUTDOWN): worth another try. A refused HELLO is not.</summary>
+    /// <summary>Unreachable, timed out, or turned away for a while (GOAWAY LIMIT, SHUTDOWN): worth another try. A refused HELLO or a refused TLS certificate is not.</summary>
     private static bool IsWorthRetrying(Exception e) =>
         e is TimeoutException || (e is PresenceConnectionException lost && !StopsReconnecting(lost.GoAwayCode));
 
@@ -52,10 +52,12 @@ public sealed partial class PresenceClient : IFrameHandler
 
     private async Task<WelcomeMessage> OpenSessionAsync(CancellationToken cancellationToken)
     {
+        string? credential = await HelloCredentialAsync(cancellationToken).ConfigureAwait(false);
         ClientConnection connection;
         try
         {
-            connection = await ClientConnection.OpenAsync(_options.Host, _options.Port, _options.ConnectTimeout, this, _options.Resolve, cancellationToken)
+            connection = await ClientConnection.OpenAsync(_options.Host, _options.Port, _options.ConnectTimeout, this, _options.Resolve,
+                    TlsHandshake.For(_options), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (Exception e)
@@ -70,7 +72,7 @@ public sealed partial class PresenceClient : IFrameHandler
         {
             // resume: null asks for nothing, "" for a resumable session, a token to resume the last one.
             string? resume = _options.Resumable ? _resumeToken ?? "" : null;
-            ClientFrames.Hello(output, rid, _options.Credential, _options.ClientName, resume: resume);
+            ClientFrames.Hello(output, rid, credential, _options.ClientName, resume: resume, features: Protocol.ProtocolFeatures.Refresh);
         }
         finally
         {
@@ -79,7 +81,9 @@ public sealed partial class PresenceClient : IFrameHandler
         _timer.Change(TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
         try
         {
-            return await AwaitReply<WelcomeMessage>(rid, reply, cancellationToken).ConfigureAwait(false);
+            WelcomeMessage welcome = await AwaitReply<WelcomeMessage>(rid, reply, cancellationToken).ConfigureAwait(false);
+            UseToken(credential);
+            return welcome;
         }
         catch
         {
@@ -140,6 +144,9 @@ public sealed partial class PresenceClient : IFrameHandler
             case Wire.PongMessage pong:
                 _requests.Complete(pong.Rid, pong);
                 break;
+            case Wire.RefreshedMessage refreshed:
+                _requests.Complete(refreshed.Rid, refreshed);
+                break;
         }
     }
 
@@ -153,11 +160,12 @@ public sealed partial class PresenceClient : IFrameHandler
             : "the server closed the connection";
         var reason = new PresenceConnectionException(why, goAwayCode, goAway?.Text ?? "", error);
         _requests.FailAll(reason);
+        ArmRefresh(Timeout.Infinite); // the next WELCOME arms it for the token its HELLO sent
         bool reconnect;
         lock (_stateLock)
         {
             if (_state != ConnectionState.Connected) return;
-            reconnect = _options.AutoReconnect && !StopsReconnecting(goAwayCode);
+            reconnect = _options.AutoReconnect && !StopsReconnectingAfterGoAway(goAwayCode);
         }
         if (!reconnect)
         {
@@ -240,6 +248,22 @@ public sealed partial class PresenceClient : IFrameHandler
         }
     }
 
+    /// <summary>
+    /// The rooms a resume left (WELCOME's left: the new token does not allow them): dropped here too, each reported as a
+    /// re-join that failed with FORBIDDEN, as a reconnect that could not resume would report it.
+    /// </summary>
+    private List<RoomRejoinedEventArgs> LeftOnResume(WelcomeMessage welcome)
+    {
+        var left = new List<RoomRejoinedEventArgs>();
+        foreach (string room in welcome.LeftRooms ?? Array.Empty<string>())
+        {
+            RemoveRoom(room);
+            left.Add(new RoomRejoinedEventArgs(room, false, "", 0,
+                new PresenceRequestException(ErrorCode.Forbidden, "the token of the resuming HELLO does not allow this room: the session left it")));
+        }
+        return left;
+    }
+
     private async Task ReconnectLoopAsync(TimeSpan serverMinimum)
     {
         for (int attempt = 0; !_lifetime.IsCancellationRequested; attempt++)
@@ -248,8 +272,9 @@ public sealed partial class PresenceClient : IFrameHandler
             {
                 await Task.Delay(_options.Backoff.Delay(attempt, NextRandom(), serverMinimum), _lifetime.Token).ConfigureAwait(false);
                 WelcomeMessage welcome = await OpenSessionAsync(_lifetime.Token).ConfigureAwait(false);
-                // Resumed: the server kept the rooms (and the models here are still exact); the held frames follow.
-                List<RoomRejoinedEventArgs> rejoined = welcome.Resumed ? new List<RoomRejoinedEventArgs>() : await RejoinRoomsAsync().ConfigureAwait(false);
+                // Resumed: the server kept the rooms (and the models here are still exact) but those the new token no
+                // longer allows, reported as failed re-joins; the held frames follow.
+                List<RoomRejoinedEventArgs> rejoined = welcome.Resumed ? LeftOnResume(welcome) : await RejoinRoomsAsync().ConfigureAwait(false);
                 lock (_stateLock)
                 {
                     if (_state != ConnectionState.Reconnecting) return;
@@ -265,6 +290,11 @@ public sealed partial class PresenceClient : IFrameHandler
             catch (PresenceRequestException e) when (StopsReconnecting(e.Code))
             {
                 SetState(ConnectionState.Disconnected, e);
+                return;
+            }
+            catch (PresenceTlsException e)
+            {
+                SetState(ConnectionState.Disconnected, e); // the same certificate would be refused again
                 return;
             }
             catch (Exception)
@@ -336,6 +366,7 @@ public sealed partial class PresenceClient : IFrameHandler
     {
         SocketException socket => new PresenceConnectionException($"cannot connect to {host}:{port}: {socket.Message}", socket),
         TimeoutException timeout => new PresenceConnectionException(timeout.Message, timeout),
+        System.IO.IOException io => new PresenceConnectionException($"connection to {host}:{port} lost during the TLS handshake: {io.Message}", io),
         _ => error,
     };
 
@@ -357,6 +388,12 @@ public sealed partial class PresenceClient : IFrameHandler
                 break;
             case ConnectionStateChangedEventArgs state:
                 StateChanged?.Invoke(this, state);
+                break;
+            case TokenRefreshedEventArgs refreshed:
+                TokenRefreshed?.Invoke(this, refreshed);
+                break;
+            case TokenRefreshFailedEventArgs failed:
+                TokenRefreshFailed?.Invoke(this, failed);
                 break;
         }
     }

@@ -12,7 +12,7 @@ using Wire = PresenceD.Protocol.Messages;
 namespace PresenceD.Client;
 
 /// <summary>
-/// A connection to a PresenceD server: requests (join, leave, publish, update, presence, count, online, ping) with
+/// A connection to a PresenceD server: requests (join, leave, publish, update, presence, count, online, ping, refresh) with
 /// timeouts, events for messages and presence, a presence model per joined room, automatic heartbeats, and automatic
 /// reconnects that re-join every room with <c>since</c> so missed messages are replayed when the server still has them.
 /// Thread-safe. Events are raised one at a time in arrival order, never on the socket's receive loop
@@ -55,8 +55,11 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
                 "EventDispatchMode.SynchronizationContext needs a SynchronizationContext: create the client on the thread that " +
                 "should raise events (Unity's main thread, a UI thread) or set PresenceClientOptions.SynchronizationContext");
         }
+        if (!(options.TokenRefreshAt > 0 && options.TokenRefreshAt <= 1))
+            throw new ArgumentOutOfRangeException(nameof(options), options.TokenRefreshAt, "TokenRefreshAt must be greater than 0 and at most 1");
         _events = new EventDispatcher(options.EventDispatch, options.MaxPendingEvents, context, Raise);
         _timer = new Timer(_ => OnTick(), null, Timeout.Infinite, Timeout.Infinite);
+        _refreshTimer = new Timer(_ => _ = RefreshFromProviderAsync(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
     /// <summary>A message arrived in a joined room.</summary>
@@ -306,6 +309,7 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
         SetState(ConnectionState.Closed, null);
         _lifetime.Cancel();
         _timer.Change(Timeout.Infinite, Timeout.Infinite);
+        _refreshTimer.Change(Timeout.Infinite, Timeout.Infinite);
         if (connection is not null && !connection.IsClosed)
         {
             SendWithoutReply(connection, 0, static (output, _) => ClientFrames.Bye(output));
@@ -314,6 +318,7 @@ public sealed partial class PresenceClient : IAsyncDisposable, IDisposable
         }
         _requests.FailAll(new PresenceConnectionException("the client was closed"));
         _timer.Dispose();
+        _refreshTimer.Dispose();
         _events.Dispose();
     }
 

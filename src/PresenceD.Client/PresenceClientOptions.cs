@@ -17,8 +17,57 @@ public sealed class PresenceClientOptions
     /// <summary>Server port (default 7400).</summary>
     public int Port { get; set; } = ServerAddress.DefaultPort;
 
-    /// <summary>HELLO credential: a JWT with <c>auth jwt</c>, the user id itself with <c>auth none</c>.</summary>
+    /// <summary>
+    /// Speak TLS to the server (default false): for a server with <c>tls on</c> or <c>optional</c>, or behind a proxy that
+    /// terminates TLS. The handshake is bounded by <see cref="ConnectTimeout"/>. A certificate that is not trusted, is
+    /// expired or is for another name fails the connect with <see cref="PresenceTlsException"/>, which is not retried.
+    /// </summary>
+    public bool Tls { get; set; }
+
+    /// <summary>
+    /// With <see cref="Tls"/>: the server name sent in SNI and checked against the certificate (default null: <see cref="Host"/>).
+    /// Set it when connecting by address to a certificate issued for a name.
+    /// </summary>
+    public string? TlsTargetHost { get; set; }
+
+    /// <summary>
+    /// With <see cref="Tls"/>: a PEM file of the CA certificates to trust instead of the system's roots (default null: the
+    /// system's). Read at each connect.
+    /// </summary>
+    public string? TlsCaFile { get; set; }
+
+    /// <summary>
+    /// With <see cref="Tls"/>: accept any certificate (default false). For tests only: it lets anyone between the
+    /// client and the server read and change the traffic.
+    /// </summary>
+    public bool TlsInsecureSkipVerify { get; set; }
+
+    /// <summary>
+    /// HELLO credential: a JWT with <c>auth jwt</c>, the user id itself with <c>auth none</c>. Unused when
+    /// <see cref="TokenProvider"/> is set; replaced, for the next HELLOs, by a token <see cref="PresenceClient.RefreshAsync"/>
+    /// got accepted.
+    /// </summary>
     public string? Credential { get; set; }
+
+    /// <summary>
+    /// Gives a fresh JWT (<c>auth jwt</c>) whenever the client needs one (default null: <see cref="Credential"/> is used).
+    /// The client calls it for every HELLO (connect and each reconnect) and, when the server supports REFRESH, ahead of
+    /// the token's expiry: once <see cref="TokenRefreshAt"/> of the token's lifetime has passed (its <c>exp</c> claim,
+    /// read without verifying, against this machine's clock), it sends the new token with REFRESH, and the session goes
+    /// on without a reconnect. A failure (the provider throws, the server refuses the token) raises
+    /// <see cref="PresenceClient.TokenRefreshFailed"/> and is retried while time is left. An exception from the provider
+    /// during a connect fails that attempt (a reconnect retries it with the back-off). With a provider, the GOAWAY AUTH of
+    /// an expired token does not stop reconnecting: the next HELLO gets a fresh token. The argument is cancelled when
+    /// the client is closed.
+    /// </summary>
+    public Func<CancellationToken, Task<string>>? TokenProvider { get; set; }
+
+    /// <summary>
+    /// With <see cref="TokenProvider"/>: the fraction of a token's lifetime (from when the client started using it to
+    /// its <c>exp</c>) after which the client refreshes it (default 0.8: a one-hour token is refreshed 12 minutes before
+    /// it expires, a 10 s token 2 s before). Greater than 0, at most 1.
+    /// </summary>
+    public double TokenRefreshAt { get; set; } = 0.8;
 
     /// <summary>Free-form client name the server shows in logs and metrics.</summary>
     public string? ClientName { get; set; } = "presenced-dotnet";
@@ -34,7 +83,9 @@ public sealed class PresenceClientOptions
 
     /// <summary>
     /// Reconnect after the connection is lost (default true). Not after the server refused the credential or the
-    /// protocol version (GOAWAY AUTH, VERSION, PROTOCOL). The first <see cref="PresenceClient.ConnectAsync"/> retries
+    /// protocol version (GOAWAY AUTH, VERSION, PROTOCOL) or the client refused the server's TLS certificate
+    /// (<see cref="PresenceTlsException"/>), except the GOAWAY AUTH of a token that expired while connected
+    /// when a <see cref="TokenProvider"/> gives the next one. The first <see cref="PresenceClient.ConnectAsync"/> retries
     /// only with <see cref="RetryFirstConnect"/>.
     /// </summary>
     public bool AutoReconnect { get; set; } = true;

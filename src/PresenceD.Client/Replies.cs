@@ -11,8 +11,18 @@ namespace PresenceD.Client;
 /// <param name="MaxFrame">The largest request frame body the server accepts, in bytes (the client refuses larger ones).</param>
 /// <param name="ResumeWindowMs">How long the server keeps this session after the connection drops (0: not resumable).</param>
 /// <param name="Resumed">True when this WELCOME resumed the session of the connection before.</param>
+/// <param name="CanRefresh">True when the server takes new tokens on the open session (REFRESH, <see cref="PresenceClient.RefreshAsync"/>).</param>
+/// <param name="LeftRooms">
+/// With <see cref="Resumed"/>: the rooms the resumed session left because the token this HELLO sent no longer allows
+/// them (the others saw them leave; their wills were discarded); empty when none.
+/// </param>
 public sealed record WelcomeMessage(string User, string Conn, string Node, long HeartbeatMs, long TimeoutMs, long MaxFrame,
-    long ResumeWindowMs = 0, bool Resumed = false);
+    long ResumeWindowMs = 0, bool Resumed = false, bool CanRefresh = false, IReadOnlyList<string>? LeftRooms = null);
+
+/// <summary>The server's REFRESHED: the session runs on the new token.</summary>
+/// <param name="Exp">The new token's exp claim, in seconds since 1970-01-01 UTC: the server ends the session then.</param>
+/// <param name="LeftRooms">Rooms the session left because the new token does not allow them (the others saw them leave; their wills were discarded).</param>
+public sealed record RefreshedMessage(long Exp, IReadOnlyList<string> LeftRooms);
 
 /// <summary>The server's JOINED: the room's presence snapshot and where its message history stands.</summary>
 /// <param name="Room">The room.</param>

@@ -1,6 +1,6 @@
 namespace PresenceD.Protocol;
 
-/// <summary>Op codes of PROTOCOL.md: 1..10 client to server, 64..74 server to client.</summary>
+/// <summary>Op codes of PROTOCOL.md: 1..11 client to server, 64..75 server to client.</summary>
 public enum OpCode : byte
 {
     /// <summary>First client frame: version and credential.</summary>
@@ -23,6 +23,8 @@ public enum OpCode : byte
     Bye = 9,
     /// <summary>Which of these users are online anywhere.</summary>
     Online = 10,
+    /// <summary>A new JWT for the session's user (sent only to a server whose WELCOME announced <see cref="ProtocolFeatures.Refresh"/>).</summary>
+    Refresh = 11,
 
     /// <summary>Reply to HELLO.</summary>
     Welcome = 64,
@@ -46,4 +48,6 @@ public enum OpCode : byte
     GoAway = 73,
     /// <summary>Reply to ONLINE.</summary>
     OnlineState = 74,
+    /// <summary>Reply to REFRESH: the new expiry and the rooms the new token no longer allows.</summary>
+    Refreshed = 75,
 }

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
@@ -12,13 +14,15 @@ namespace PresenceD.Tests.Shared;
 /// A raw protocol client over a real socket: sends frames built with the protocol encoders and reads server
 /// frames one at a time, with a timeout on every read so a missing frame fails the test. With a keep-alive
 /// (<see cref="KeepAlive"/>) it sends PING rid 0 on a timer and hides their PONGs, for servers whose
-/// heartbeat timeout is shorter than the test's silences.
+/// heartbeat timeout is shorter than the test's silences. With <see cref="TestTls"/> it speaks TLS, trusting only the
+/// given CA.
 /// </summary>
 internal sealed class TestClient : IAsyncDisposable
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Socket _socket;
+    private readonly Stream _stream;
     private readonly byte[] _receive = new byte[1 << 20];
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private CancellationTokenSource? _keepAlive;
@@ -26,28 +30,52 @@ internal sealed class TestClient : IAsyncDisposable
     private int _start;
     private int _end;
 
-    private TestClient(Socket socket) => _socket = socket;
+    private TestClient(Socket socket, Stream stream)
+    {
+        _socket = socket;
+        _stream = stream;
+    }
 
     public WelcomeMessage? Welcome { get; private set; }
 
     public string Conn => Welcome?.Conn ?? throw new InvalidOperationException("no WELCOME yet");
 
-    public static async Task<TestClient> ConnectAsync(IPEndPoint server)
+    /// <summary>Connects; with <paramref name="tls"/>, also completes the TLS handshake (throws when it fails).</summary>
+    public static async Task<TestClient> ConnectAsync(IPEndPoint server, TestTls? tls = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(server);
-        return new TestClient(socket);
+        Stream stream = new NetworkStream(socket, ownsSocket: false);
+        if (tls is null) return new TestClient(socket, stream);
+        var secure = new SslStream(stream, leaveInnerStreamOpen: false, tls.Validate);
+        try
+        {
+            using var timeout = new CancellationTokenSource(DefaultTimeout);
+            await secure.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = tls.TargetHost, EnabledSslProtocols = tls.Protocols }, timeout.Token);
+        }
+        catch
+        {
+            await secure.DisposeAsync();
+            socket.Dispose();
+            throw;
+        }
+        return new TestClient(socket, secure);
     }
+
+    /// <summary>The negotiated TLS version, or null on a plain connection.</summary>
+    public System.Security.Authentication.SslProtocols? TlsProtocol => (_stream as SslStream)?.SslProtocol;
 
     /// <summary>
     /// Connects and completes HELLO as <paramref name="user"/>; keeps the connection alive when <paramref name="keepAlive"/> is
-    /// given; <paramref name="resume"/> ("" or a token) asks for a resumable session (HELLO's resume field).
+    /// given; <paramref name="resume"/> ("" or a token) asks for a resumable session (HELLO's resume field);
+    /// <paramref name="features"/> (not 0) is HELLO's features field.
     /// </summary>
-    public static async Task<TestClient> HelloAsync(IPEndPoint server, string user, uint rid = 1, TimeSpan? keepAlive = null, string client = "tests", string? resume = null)
+    public static async Task<TestClient> HelloAsync(IPEndPoint server, string user, uint rid = 1, TimeSpan? keepAlive = null, string client = "tests", string? resume = null,
+        uint features = 0, TestTls? tls = null)
     {
-        TestClient connection = await ConnectAsync(server);
+        TestClient connection = await ConnectAsync(server, tls);
         if (keepAlive is { } every) connection.KeepAlive(every);
-        await connection.SendAsync(b => ClientFrames.Hello(b, rid, user, client, resume: resume));
+        await connection.SendAsync(b => ClientFrames.Hello(b, rid, user, client, resume: resume, features: features));
         connection.Welcome = await connection.ExpectAsync<WelcomeMessage>();
         return connection;
     }
@@ -76,7 +104,12 @@ internal sealed class TestClient : IAsyncDisposable
         await _sendLock.WaitAsync();
         try
         {
-            while (!bytes.IsEmpty) bytes = bytes[await _socket.SendAsync(bytes, SocketFlags.None)..];
+            await _stream.WriteAsync(bytes);
+        }
+        catch (IOException e) when (e.InnerException is SocketException socketError)
+        {
+            // Callers wait for the socket's own error (as from a raw socket), not the stream's wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(socketError);
         }
         finally
         {
@@ -116,13 +149,13 @@ internal sealed class TestClient : IAsyncDisposable
             int n;
             try
             {
-                n = await _socket.ReceiveAsync(_receive.AsMemory(_end), SocketFlags.None, cts.Token);
+                n = await _stream.ReadAsync(_receive.AsMemory(_end), cts.Token);
             }
             catch (OperationCanceledException)
             {
                 throw new TimeoutException("no frame from the server in time");
             }
-            catch (SocketException)
+            catch (Exception e) when (e is SocketException or IOException)
             {
                 return null;
             }
@@ -212,11 +245,11 @@ internal sealed class TestClient : IAsyncDisposable
         _socket.Dispose();
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _keepAlive?.Cancel();
         _socket.Dispose();
-        return ValueTask.CompletedTask;
+        await _stream.DisposeAsync();
     }
 
     public static string Describe(ServerMessage? message) => message switch
@@ -233,8 +266,28 @@ internal sealed class TestClient : IAsyncDisposable
             using var timer = new PeriodicTimer(every);
             while (await timer.WaitForNextTickAsync(stop)) await SendAsync(b => ClientFrames.Ping(b, 0));
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
         {
         }
+    }
+}
+
+/// <summary>TLS for a <see cref="TestClient"/>: the only CA trusted, the name checked (and sent as SNI), the versions offered.</summary>
+internal sealed record TestTls(string CaFile, string TargetHost = "localhost",
+    System.Security.Authentication.SslProtocols Protocols = System.Security.Authentication.SslProtocols.None)
+{
+    /// <summary>Told the thumbprint of the certificate the server presented.</summary>
+    public Action<string>? Presented { get; init; }
+
+    public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (certificate is not null) Presented?.Invoke(new X509Certificate2(certificate).Thumbprint);
+        if (certificate is null || (errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0) return false;
+        using var custom = new X509Chain();
+        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        custom.ChainPolicy.CustomTrustStore.ImportFromPemFile(CaFile);
+        if (chain is not null) foreach (X509ChainElement element in chain.ChainElements) custom.ChainPolicy.ExtraStore.Add(element.Certificate);
+        return custom.Build(new X509Certificate2(certificate));
     }
 }

@@ -7,7 +7,7 @@ namespace PresenceD.Cli;
 /// <summary>
 /// presence-cli: hello, join, publish, tail, presence, count, online against a PresenceD server; token mints a
 /// development JWT.
-/// Global flags: --server host:port, --token, --json, --timeout. See <see cref="ExitCodes"/>.
+/// Global flags: --server host:port, --token, --json, --timeout, --tls, --ca-file, --insecure. See <see cref="ExitCodes"/>.
 /// </summary>
 internal static class CliApp
 {
@@ -27,6 +27,9 @@ internal static class CliApp
         };
         var json = new Option<bool>("--json") { Description = "One JSON object per line on stdout", Recursive = true };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the connection and each reply", DefaultValueFactory = _ => 5, Recursive = true };
+        var tls = new Option<bool>("--tls") { Description = "Speak TLS (the server has tls on or optional); SNI and the certificate's name are the --server host", Recursive = true };
+        var caFile = new Option<string?>("--ca-file") { Description = "With --tls: trust only the CA certificates of this PEM file (default: the system's roots)", Recursive = true };
+        var insecure = new Option<bool>("--insecure") { Description = "With --tls: accept any certificate (tests only: anyone in between can read and change the traffic)", Recursive = true };
 
         var room = new Argument<string>("room") { Description = "Room name" };
         var meta = new Option<string?>("--meta") { Description = "Member meta (UTF-8 text)" };
@@ -62,10 +65,11 @@ internal static class CliApp
         var kid = new Option<string?>("--kid") { Description = "A kid header naming the key (a JWKS key id)" };
         var mint = new Command("token", "Print a JWT for development (HS256 with --secret-file, RS256/ES256 with --key-file)") { sub, rooms, ttl, secretFile, keyFile, kid };
 
-        var root = new RootCommand("presence-cli: operator tool for PresenceD") { server, token, json, timeout };
+        var root = new RootCommand("presence-cli: operator tool for PresenceD") { server, token, json, timeout, tls, caFile, insecure };
         foreach (Command command in new[] { hello, join, publish, tail, presence, count, online, mint }) root.Subcommands.Add(command);
 
-        Session Open(ParseResult p) => new(p.GetValue(server)!, p.GetValue(token), p.GetValue(timeout), new CliOutput(output, error, p.GetValue(json)));
+        Session Open(ParseResult p) => new(p.GetValue(server)!, p.GetValue(token), p.GetValue(timeout),
+            new TlsFlags(p.GetValue(tls), p.GetValue(caFile), p.GetValue(insecure)), new CliOutput(output, error, p.GetValue(json)));
 
         hello.SetAction((p, ct) => Open(p).RunAsync(reconnect: false, (client, o) =>
         {

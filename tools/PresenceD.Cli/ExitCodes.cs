@@ -16,4 +16,7 @@ internal static class ExitCodes
 
     /// <summary>No reply in time.</summary>
     public const int Timeout = 4;
+
+    /// <summary>The TLS handshake failed: the server's certificate was refused (untrusted, expired, another name), or the server does not speak TLS there.</summary>
+    public const int Tls = 5;
 }

@@ -6,7 +6,8 @@ namespace PresenceD.Cli;
 /// One command's connection: connects, runs the command, says BYE, and turns failures into clear messages and exit
 /// codes. A command that outlives a connection (tail) rethrows the reason it ended, so every failure is told here.
 /// </summary>
-internal sealed class Session(string server, string? token, double timeoutSeconds, CliOutput output)
+/// <param name="tls">--tls, --ca-file, --insecure.</param>
+internal sealed class Session(string server, string? token, double timeoutSeconds, TlsFlags tls, CliOutput output)
 {
     public async Task<int> RunAsync(bool reconnect, Func<PresenceClient, CliOutput, Task<int>> command, CancellationToken cancellation)
     {
@@ -29,7 +30,15 @@ internal sealed class Session(string server, string? token, double timeoutSecond
             RequestTimeout = TimeSpan.FromSeconds(timeoutSeconds),
             ConnectTimeout = TimeSpan.FromSeconds(timeoutSeconds),
             AutoReconnect = reconnect,
+            Tls = tls.Enabled,
+            TlsCaFile = tls.CaFile,
+            TlsInsecureSkipVerify = tls.Insecure,
         };
+        if (!tls.Enabled && (tls.CaFile is not null || tls.Insecure))
+        {
+            output.Error("--ca-file and --insecure need --tls");
+            return ExitCodes.Usage;
+        }
         await using var client = new PresenceClient(options);
         try
         {
@@ -45,6 +54,11 @@ internal sealed class Session(string server, string? token, double timeoutSecond
         {
             output.Error($"server closed the connection: GOAWAY {Name(e.GoAwayCode)} ({(int)e.GoAwayCode}): {e.GoAwayText}");
             return ExitCodes.Refused;
+        }
+        catch (PresenceTlsException e)
+        {
+            output.Error(e.Message);
+            return ExitCodes.Tls;
         }
         catch (PresenceConnectionException e)
         {
@@ -71,3 +85,6 @@ internal sealed class Session(string server, string? token, double timeoutSecond
         _ => code.ToString().ToUpperInvariant(),
     };
 }
+
+/// <summary>The TLS flags: speak TLS, trust only this CA file (PEM), or accept any certificate (tests only).</summary>
+internal readonly record struct TlsFlags(bool Enabled, string? CaFile, bool Insecure);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using PresenceD.Client;
+using PresenceD.Client.Internal;
 using PresenceD.Load.Reporting;
 using PresenceD.Load.Scenarios;
 using Spectre.Console;
@@ -41,6 +42,9 @@ internal static class LoadApp
         var sourceAddresses = new Option<int>("--source-addresses") { Description = "Connect from 127.0.0.2.. (N addresses; -1 = automatic above 25,000 connections)", DefaultValueFactory = _ => -1, Recursive = true };
         var roomPrefix = new Option<string>("--room-prefix") { Description = "Prefix of the rooms the run uses", DefaultValueFactory = _ => "load", Recursive = true };
         var noProgress = new Option<bool>("--no-progress") { Description = "No live progress on stderr", Recursive = true };
+        var tls = new Option<bool>("--tls") { Description = "Every connection speaks TLS (SNI and the certificate's name: the --server host)", Recursive = true };
+        var caFile = new Option<string?>("--ca-file") { Description = "With --tls: trust only the CA certificates of this PEM file (default: the system's roots)", Recursive = true };
+        var insecure = new Option<bool>("--insecure") { Description = "With --tls: accept any certificate (tests only)", Recursive = true };
         var interval = new Option<string>("--interval")
         {
             Description = "Print a row per interval (rates and percentiles of that interval alone), e.g. 1s (at least 100ms); also in --json as \"intervals\"",
@@ -86,6 +90,7 @@ internal static class LoadApp
         var root = new RootCommand("presence-load: load generator for PresenceD")
         {
             server, duration, warmup, payload, json, serverPid, maxMessages, sourceAddresses, roomPrefix, noProgress, interval, hdrOut, compare,
+            tls, caFile, insecure,
         };
         root.SetAction((p, ct) => p.GetValue(compare) is { Length: 2 } files
             ? CompareAsync(files[0], files[1], output, error)
@@ -117,6 +122,9 @@ internal static class LoadApp
                 NoProgress = p.GetValue(noProgress),
                 Interval = every,
                 HdrOut = p.GetValue(hdrOut),
+                Tls = p.GetValue(tls),
+                CaFile = p.GetValue(caFile),
+                Insecure = p.GetValue(insecure),
             };
         }
 
@@ -181,11 +189,13 @@ internal static class LoadApp
             return 1;
         }
         IPEndPoint endpoint;
+        TlsHandshake? tlsHandshake;
         try
         {
-            endpoint = await ResolveAndProbeAsync(options.Server, cancellation);
+            tlsHandshake = options.Tls ? TlsHandshake.Create(options.Server.Host, options.CaFile, options.Insecure) : null;
+            endpoint = await ResolveAndProbeAsync(options.Server, tlsHandshake, cancellation);
         }
-        catch (LoadException e)
+        catch (Exception e) when (e is LoadException or PresenceTlsException)
         {
             await error.WriteLineAsync("presence-load: " + e.Message);
             return 2;
@@ -211,6 +221,7 @@ internal static class LoadApp
         bool headerShown = false;
         using var context = new LoadContext(options, endpoint, cancellation)
         {
+            Tls = tlsHandshake,
             HdrLog = hdrLog,
             OnIntervalRow = liveRows
                 ? row =>
@@ -253,7 +264,8 @@ internal static class LoadApp
         return result.Ok ? 0 : 1;
     }
 
-    private static async Task<IPEndPoint> ResolveAndProbeAsync(ServerAddress server, CancellationToken cancellation)
+    /// <summary>The server's address, once a connection to it opened (and, with TLS, its certificate was accepted): a bad one is said once, not per connection.</summary>
+    private static async Task<IPEndPoint> ResolveAndProbeAsync(ServerAddress server, TlsHandshake? tls, CancellationToken cancellation)
     {
         IPAddress address;
         try
@@ -275,6 +287,14 @@ internal static class LoadApp
         catch (Exception e) when (e is SocketException or TimeoutException)
         {
             throw new LoadException($"cannot connect to {server}: {(e is SocketException s ? s.SocketErrorCode.ToString() : "timed out")}");
+        }
+        try
+        {
+            if (tls is not null) (await tls.AuthenticateAsync(probe, server.ToString(), TimeSpan.FromSeconds(5), cancellation)).Dispose();
+        }
+        catch (Exception e) when (e is IOException or TimeoutException)
+        {
+            throw new LoadException($"cannot connect to {server}: TLS handshake: {e.Message}");
         }
         probe.LingerState = new LingerOption(true, 0);
         return endpoint;

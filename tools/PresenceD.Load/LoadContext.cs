@@ -20,6 +20,9 @@ internal sealed class LoadContext(LoadOptions options, IPEndPoint server, Cancel
 
     public CancellationToken Cancellation { get; } = cancellation;
 
+    /// <summary>--tls: the handshake every connection runs, or null for plain TCP.</summary>
+    public PresenceD.Client.Internal.TlsHandshake? Tls { get; init; }
+
     /// <summary>--hdr-out: the interval log the measured phase writes, or null.</summary>
     public HdrLogWriter? HdrLog { get; init; }
 

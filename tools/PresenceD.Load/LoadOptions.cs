@@ -66,6 +66,15 @@ internal sealed record LoadOptions
     /// <summary>--no-progress: no live progress on stderr</summary>
     public bool NoProgress { get; init; }
 
+    /// <summary>--tls: every connection speaks TLS (SNI and the certificate's name: the --server host)</summary>
+    public bool Tls { get; init; }
+
+    /// <summary>--ca-file: with --tls, trust only this PEM file's CA certificates</summary>
+    public string? CaFile { get; init; }
+
+    /// <summary>--insecure: with --tls, accept any certificate (tests only)</summary>
+    public bool Insecure { get; init; }
+
     /// <summary>The shortest --interval: shorter rows would hold too few samples for their percentiles.</summary>
     public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(100);
 
@@ -97,6 +106,7 @@ internal sealed record LoadOptions
         if (Interval < TimeSpan.Zero) return "--interval must not be negative";
         if (Interval > TimeSpan.Zero && Interval < MinInterval) return $"--interval must be at least {MinInterval.TotalMilliseconds:0} ms";
         if (HdrOut is { Length: 0 }) return "--hdr-out needs a file name";
+        if (!Tls && (CaFile is not null || Insecure)) return "--ca-file and --insecure need --tls";
         if (Scenario == "idle" && (Interval > TimeSpan.Zero || HdrOut is not null)) return "--interval and --hdr-out measure latency, which idle does not have";
         return Scenario switch
         {

@@ -1,6 +1,8 @@
 using System;
 using System.Buffers;
+using System.IO;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
@@ -10,7 +12,7 @@ using PresenceD.Protocol.Framing;
 namespace PresenceD.Client.Internal;
 
 /// <summary>
-/// One TCP connection to the server: a receive loop that cuts frames (up to 16 MiB) and hands each to the
+/// One TCP connection to the server, plain or TLS (<see cref="TlsHandshake"/>): a receive loop that cuts frames (up to 16 MiB) and hands each to the
 /// owner, and a send path where callers encode frames into a shared buffer under a lock
 /// (<see cref="BeginWrite"/>/<see cref="EndWrite"/>) and one flusher writes everything queued with one send per batch.
 /// </summary>
@@ -20,6 +22,7 @@ internal sealed class ClientConnection : IDisposable
     private const int KeepBufferLimit = 64 * 1024;
 
     private readonly Socket _socket;
+    private readonly SslStream? _tls; // null: plain TCP, the socket is read and written directly
     private readonly IFrameHandler _handler;
     private readonly object _sendLock = new object();
     private FrameBuffer _pending = new FrameBuffer(1024);
@@ -29,9 +32,10 @@ internal sealed class ClientConnection : IDisposable
     private long _lastSentMs;
     private long _lastReceivedMs;
 
-    private ClientConnection(Socket socket, IFrameHandler handler)
+    private ClientConnection(Socket socket, SslStream? tls, IFrameHandler handler)
     {
         _socket = socket;
+        _tls = tls;
         _handler = handler;
         _lastSentMs = _lastReceivedMs = MonotonicClock.NowMs;
     }
@@ -44,12 +48,13 @@ internal sealed class ClientConnection : IDisposable
 
     /// <summary>
     /// Resolves <paramref name="host"/> (with <paramref name="resolve"/> when given), tries each address in turn, each for
-    /// at most <paramref name="timeout"/>, and starts the receive loop on the first that accepts. When none does, the
-    /// last address's error is thrown (a <see cref="SocketException"/> or <see cref="TimeoutException"/>) with every
-    /// address named in its message.
+    /// at most <paramref name="timeout"/> (and as long again for the TLS handshake when <paramref name="tls"/> is given), and
+    /// starts the receive loop on the first that accepts. When none does, the last address's error is thrown (a
+    /// <see cref="SocketException"/>, <see cref="IOException"/> or <see cref="TimeoutException"/>) with every address named
+    /// in its message. A <see cref="PresenceTlsException"/> (the certificate is refused) is thrown at once.
     /// </summary>
     public static async Task<ClientConnection> OpenAsync(string host, int port, TimeSpan timeout, IFrameHandler handler,
-        Func<string, CancellationToken, Task<IPAddress[]>>? resolve, CancellationToken cancellation)
+        Func<string, CancellationToken, Task<IPAddress[]>>? resolve, TlsHandshake? tls, CancellationToken cancellation)
     {
         IPAddress[] addresses = IPAddress.TryParse(host, out IPAddress? literal) ? new[] { literal }
             : resolve is not null ? await resolve(host, cancellation).ConfigureAwait(false)
@@ -64,16 +69,29 @@ internal sealed class ClientConnection : IDisposable
             try
             {
                 Socket socket = await ConnectAsync(addresses[i], port, timeout, cancellation).ConfigureAwait(false);
-                var connection = new ClientConnection(socket, handler);
+                SslStream? stream = null;
+                if (tls is not null)
+                {
+                    try
+                    {
+                        stream = await tls.AuthenticateAsync(socket, $"{host}:{port}", timeout, cancellation).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+                }
+                var connection = new ClientConnection(socket, stream, handler);
                 _ = connection.ReceiveLoopAsync();
                 return connection;
             }
-            catch (Exception e) when (i + 1 == addresses.Length && addresses.Length > 1 && (e is SocketException || e is TimeoutException))
+            catch (Exception e) when (i + 1 == addresses.Length && addresses.Length > 1 && (e is SocketException || e is IOException || e is TimeoutException))
             {
                 string tried = string.Join(", ", Array.ConvertAll(addresses, a => a.ToString()));
                 throw new PresenceConnectionException($"cannot connect to {host}:{port} (tried {tried}): {e.Message}", e);
             }
-            catch (Exception e) when (i + 1 < addresses.Length && (e is SocketException || e is TimeoutException))
+            catch (Exception e) when (i + 1 < addresses.Length && (e is SocketException || e is IOException || e is TimeoutException))
             {
             }
         }
@@ -136,6 +154,7 @@ internal sealed class ClientConnection : IDisposable
         catch (ObjectDisposedException)
         {
         }
+        _tls?.Dispose();
         _socket.Dispose();
         lock (_sendLock)
         {
@@ -159,9 +178,14 @@ internal sealed class ClientConnection : IDisposable
         }
         try
         {
+            // TLS: close_notify first, so the server reads a clean end of the TLS stream rather than a cut one.
+            if (_tls is not null && !IsClosed) await _tls.ShutdownAsync().ConfigureAwait(false);
             if (!IsClosed) _socket.Shutdown(SocketShutdown.Send);
         }
         catch (SocketException)
+        {
+        }
+        catch (IOException)
         {
         }
         catch (ObjectDisposedException)
@@ -193,12 +217,17 @@ internal sealed class ClientConnection : IDisposable
                 ReadOnlyMemory<byte> data = batch.WrittenMemory;
                 while (!data.IsEmpty)
                 {
+                    if (_tls is not null)
+                    {
+                        await _tls.WriteAsync(data).ConfigureAwait(false); // one TLS write per batch, as one send plain
+                        break;
+                    }
                     int sent = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
                     data = data.Slice(sent);
                 }
                 Volatile.Write(ref _lastSentMs, MonotonicClock.NowMs);
             }
-            catch (Exception e) when (e is SocketException || e is ObjectDisposedException)
+            catch (Exception e) when (e is SocketException || e is IOException || e is ObjectDisposedException)
             {
                 lock (_sendLock) _flushing = false;
                 Close(e);
@@ -222,7 +251,9 @@ internal sealed class ClientConnection : IDisposable
             while (true)
             {
                 if (filled == buffer.Length) buffer = Grow(buffer, filled);
-                int read = await _socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None).ConfigureAwait(false);
+                int read = _tls is null
+                    ? await _socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None).ConfigureAwait(false)
+                    : await _tls.ReadAsync(buffer.AsMemory(filled)).ConfigureAwait(false);
                 if (read == 0) break;
                 Volatile.Write(ref _lastReceivedMs, MonotonicClock.NowMs);
                 filled += read;

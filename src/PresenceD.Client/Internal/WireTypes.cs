@@ -13,7 +13,8 @@ internal static class WireTypes
     public static ErrorCode Code(Protocol.ErrorCode code) => (ErrorCode)(byte)code;
 
     public static WelcomeMessage Welcome(Wire.WelcomeMessage w) =>
-        new WelcomeMessage(w.User, w.Conn, w.Node, w.HeartbeatMs, w.TimeoutMs, w.MaxFrame, w.ResumeWindowMs, w.Resumed);
+        new WelcomeMessage(w.User, w.Conn, w.Node, w.HeartbeatMs, w.TimeoutMs, w.MaxFrame, w.ResumeWindowMs, w.Resumed,
+            (w.Features & Protocol.ProtocolFeatures.Refresh) != 0, w.Left ?? (IReadOnlyList<string>)Array.Empty<string>());
 
     public static JoinedMessage Joined(Wire.JoinedMessage j) => new JoinedMessage(j.Room, j.Epoch, j.Offset, Members(j.Members), j.Recovered, j.Total);
 

@@ -7,23 +7,27 @@ namespace PresenceD.Protocol.Messages;
 /// <summary>Encoders for client-to-server frames (PROTOCOL.md), each a whole length-prefixed frame.</summary>
 public static class ClientFrames
 {
-    /// <summary>HELLO [1, rid, version, credential, client?, resume?].</summary>
+    /// <summary>HELLO [1, rid, version, credential, client?, resume?, features?].</summary>
     /// <remarks>
     /// <paramref name="resume"/> null leaves the field out (no resumable session); "" asks for a resumable session;
-    /// a token asks to resume that session (and for the new one to be resumable too).
+    /// a token asks to resume that session (and for the new one to be resumable too). <paramref name="features"/> 0
+    /// leaves the field out; else the <see cref="ProtocolFeatures"/> bits the client knows (resume nil when not asked).
     /// </remarks>
-    public static void Hello(FrameBuffer output, uint rid, string? credential, string? client, int version = ProtocolConstants.Version, string? resume = null)
+    public static void Hello(FrameBuffer output, uint rid, string? credential, string? client, int version = ProtocolConstants.Version, string? resume = null,
+        uint features = 0)
     {
         int start = output.BeginFrame();
-        var w = new MessagePackWriter(output, 32);
-        w.WriteArrayHeader(resume is not null ? 6 : client is null ? 4 : 5);
+        var w = new MessagePackWriter(output, 40);
+        int count = features != 0 ? 7 : resume is not null ? 6 : client is null ? 4 : 5;
+        w.WriteArrayHeader(count);
         w.WriteUInt64((ulong)OpCode.Hello);
         w.WriteUInt64(rid);
         w.WriteInt64(version);
         WriteOptionalString(ref w, credential);
-        if (resume is not null) WriteOptionalString(ref w, client);
+        if (count > 5) WriteOptionalString(ref w, client);
         else if (client is not null) w.WriteString(client);
-        if (resume is not null) w.WriteString(resume);
+        if (count > 5) WriteOptionalString(ref w, resume);
+        if (count > 6) w.WriteUInt64(features);
         w.Flush();
         output.EndFrame(start);
     }
@@ -136,6 +140,19 @@ public static class ClientFrames
         w.WriteUInt64(rid);
         w.WriteArrayHeader(users.Count);
         for (int i = 0; i < users.Count; i++) w.WriteString(users[i]);
+        w.Flush();
+        output.EndFrame(start);
+    }
+
+    /// <summary>REFRESH [11, rid, credential]: a new JWT for the session's user.</summary>
+    public static void Refresh(FrameBuffer output, uint rid, string credential)
+    {
+        int start = output.BeginFrame();
+        var w = new MessagePackWriter(output, 16 + credential.Length);
+        w.WriteArrayHeader(3);
+        w.WriteUInt64((ulong)OpCode.Refresh);
+        w.WriteUInt64(rid);
+        w.WriteString(credential);
         w.Flush();
         output.EndFrame(start);
     }

@@ -15,7 +15,7 @@ public struct ClientRequest
     public uint Rid;
     /// <summary>HELLO: protocol version.</summary>
     public long Version;
-    /// <summary>HELLO: the credential (user id with auth none, a JWT with auth jwt).</summary>
+    /// <summary>HELLO: the credential (user id with auth none, a JWT with auth jwt). REFRESH: the new JWT.</summary>
     public ReadOnlySequence<byte> Credential;
     /// <summary>HELLO: false when the credential was nil.</summary>
     public bool HasCredential;
@@ -25,6 +25,10 @@ public struct ClientRequest
     public bool HasResume;
     /// <summary>HELLO: the resume token of the session to resume; empty when the client asks for a new resumable session.</summary>
     public ReadOnlySequence<byte> ResumeToken;
+    /// <summary>HELLO: the features bit set the client knows (<see cref="ProtocolFeatures"/>); false when nil or absent.</summary>
+    public bool HasFeatures;
+    /// <summary>HELLO: the features the client knows, 0 when nil or absent.</summary>
+    public uint Features;
     /// <summary>JOIN, LEAVE, PUBLISH, UPDATE, PRESENCE, COUNT: the room name (UTF-8, not yet validated).</summary>
     public ReadOnlySequence<byte> Room;
     /// <summary>JOIN, UPDATE: the member meta.</summary>

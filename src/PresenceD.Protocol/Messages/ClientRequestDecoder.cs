@@ -40,6 +40,12 @@ public static class ClientRequestDecoder
                     if (request.HasResume) request.ResumeToken = reader.ReadStringSequence();
                     read = 6;
                 }
+                if (count > 6)
+                {
+                    request.HasFeatures = !reader.TryReadNil();
+                    if (request.HasFeatures) request.Features = reader.ReadUInt32();
+                    read = 7;
+                }
                 break;
             case (long)OpCode.Join:
                 Require(count, 3, "JOIN");
@@ -95,6 +101,13 @@ public static class ClientRequestDecoder
                 Require(count, 3, "ONLINE");
                 request.Rid = reader.ReadUInt32();
                 ReadUsers(ref reader, ref request);
+                read = 3;
+                break;
+            case (long)OpCode.Refresh:
+                Require(count, 3, "REFRESH");
+                request.Rid = reader.ReadUInt32();
+                request.Credential = reader.ReadStringSequence();
+                request.HasCredential = true;
                 read = 3;
                 break;
             default:

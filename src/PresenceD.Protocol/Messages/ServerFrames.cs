@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.MessagePack;
@@ -24,14 +25,38 @@ public static class ServerFrames
     /// HELLO that asked for a resumable session (token "" and window 0 when the server offers none).
     /// </summary>
     public static void Welcome(FrameBuffer output, uint rid, string user, string conn, string node, long heartbeatMs, long timeoutMs, int maxFrame,
-        string resumeToken, long resumeWindowMs, bool resumed)
+        string resumeToken, long resumeWindowMs, bool resumed) =>
+        Welcome(output, rid, user, conn, node, heartbeatMs, timeoutMs, maxFrame, resumeToken, resumeWindowMs, resumed, features: null);
+
+    /// <summary>
+    /// WELCOME with its resume fields and, when <paramref name="features"/> is not null (HELLO sent features), a twelfth
+    /// element: the <see cref="ProtocolFeatures"/> bits both sides know.
+    /// </summary>
+    public static void Welcome(FrameBuffer output, uint rid, string user, string conn, string node, long heartbeatMs, long timeoutMs, int maxFrame,
+        string resumeToken, long resumeWindowMs, bool resumed, uint? features) =>
+        Welcome(output, rid, user, conn, node, heartbeatMs, timeoutMs, maxFrame, resumeToken, resumeWindowMs, resumed, features, left: null);
+
+    /// <summary>
+    /// WELCOME with its resume fields, the features when <paramref name="features"/> is not null (HELLO sent features), and,
+    /// when <paramref name="left"/> is not empty (a resume whose new token no longer allows rooms the session was in),
+    /// a thirteenth element: those rooms, as an array of str; the twelfth is then 0 when HELLO sent no features.
+    /// </summary>
+    public static void Welcome(FrameBuffer output, uint rid, string user, string conn, string node, long heartbeatMs, long timeoutMs, int maxFrame,
+        string resumeToken, long resumeWindowMs, bool resumed, uint? features, IReadOnlyList<string>? left)
     {
+        bool hasLeft = left is { Count: > 0 };
         int start = output.BeginFrame();
-        WelcomeFields(output, 11, rid, user, conn, node, heartbeatMs, timeoutMs, maxFrame, 16 + resumeToken.Length);
-        var w = new MessagePackWriter(output, 16 + resumeToken.Length);
+        WelcomeFields(output, hasLeft ? 13 : features is null ? 11 : 12, rid, user, conn, node, heartbeatMs, timeoutMs, maxFrame, 24 + resumeToken.Length);
+        var w = new MessagePackWriter(output, 24 + resumeToken.Length);
         w.WriteString(resumeToken);
         w.WriteInt64(resumeWindowMs);
         w.WriteBoolean(resumed);
+        if (features is not null || hasLeft) w.WriteUInt64(features ?? 0);
+        if (hasLeft)
+        {
+            w.WriteArrayHeader(left!.Count);
+            foreach (string room in left) w.WriteString(room);
+        }
         w.Flush();
         output.EndFrame(start);
     }
@@ -50,6 +75,19 @@ public static class ServerFrames
         w.WriteInt64(timeoutMs);
         w.WriteInt64(maxFrame);
         w.Flush();
+    }
+
+    /// <summary>REFRESHED, first part: [75, rid, exp, left-header. Write each room left with WriteString, then <see cref="EndFrame"/>.</summary>
+    public static MessagePackWriter BeginRefreshed(FrameBuffer output, uint rid, long exp, int leftCount, out int start)
+    {
+        start = output.BeginFrame();
+        var w = new MessagePackWriter(output, 24 + leftCount * 16);
+        w.WriteArrayHeader(4);
+        w.WriteUInt64((ulong)OpCode.Refreshed);
+        w.WriteUInt64(rid);
+        w.WriteInt64(exp);
+        w.WriteArrayHeader(leftCount);
+        return w;
     }
 
     /// <summary>OK [65, rid].</summary>

@@ -109,12 +109,15 @@ public static class ServerMessageDecoder
                 break;
             case (long)OpCode.OnlineState:
                 Require(count, 3, OpCode.OnlineState);
-                uint rid = reader.ReadUInt32();
-                int n = reader.ReadArrayHeader();
-                var online = new List<string>(InitialCapacity(n));
-                for (int i = 0; i < n; i++) online.Add(reader.ReadString());
-                message = new OnlineStateMessage(rid, online);
+                message = new OnlineStateMessage(reader.ReadUInt32(), ReadStrings(ref reader));
                 read = 3;
+                break;
+            case (long)OpCode.Refreshed:
+                Require(count, 4, OpCode.Refreshed);
+                uint refreshRid = reader.ReadUInt32();
+                long exp = reader.ReadInt64();
+                message = new RefreshedMessage(refreshRid, exp, ReadStrings(ref reader));
+                read = 4;
                 break;
             default:
                 throw new ProtocolException($"unknown server op {op}");
@@ -123,7 +126,10 @@ public static class ServerMessageDecoder
         return message;
     }
 
-    /// <summary>WELCOME's eight fields, then the resume fields a server sends when HELLO asked for them (an older server sends none).</summary>
+    /// <summary>
+    /// WELCOME's eight fields, then the resume fields a server sends when HELLO asked for them, then the features when
+    /// HELLO sent its own (an older server sends neither), then the rooms a resume left (sent only when there are some).
+    /// </summary>
     private static WelcomeMessage ReadWelcome(ref MessagePackReader reader, int count, out int read)
     {
         var welcome = new WelcomeMessage(reader.ReadUInt32(), reader.ReadString(), reader.ReadString(), reader.ReadString(),
@@ -132,7 +138,18 @@ public static class ServerMessageDecoder
         if (count > 8) { welcome = welcome with { ResumeToken = reader.ReadString() }; read = 9; }
         if (count > 9) { welcome = welcome with { ResumeWindowMs = reader.ReadInt64() }; read = 10; }
         if (count > 10) { welcome = welcome with { Resumed = reader.ReadBoolean() }; read = 11; }
+        if (count > 11) { welcome = welcome with { Features = reader.ReadUInt32() }; read = 12; }
+        // The server never sends left as nil; read as none, as an absent left.
+        if (count > 12) { welcome = welcome with { Left = reader.TryReadNil() ? null : ReadStrings(ref reader) }; read = 13; }
         return welcome;
+    }
+
+    private static List<string> ReadStrings(ref MessagePackReader reader)
+    {
+        int n = reader.ReadArrayHeader();
+        var strings = new List<string>(InitialCapacity(n));
+        for (int i = 0; i < n; i++) strings.Add(reader.ReadString());
+        return strings;
     }
 
     private static List<Member> ReadMembers(ref MessagePackReader reader)

@@ -9,9 +9,13 @@ public sealed record Member(string User, string Conn, byte[]? Meta);
 /// <summary>A decoded server-to-client frame (client side; allocates, unlike <see cref="MessageView"/>).</summary>
 public abstract record ServerMessage(OpCode Op);
 
-/// <summary>WELCOME; the last three are its resume fields ("", 0 and false when the server sent none).</summary>
+/// <summary>
+/// WELCOME; then its resume fields ("", 0 and false when the server sent none), its features (0 when the server sent
+/// none: an older server, or a HELLO that asked for none) and the rooms a resume left because the new token does not
+/// allow them (null when the server sent none).
+/// </summary>
 public sealed record WelcomeMessage(uint Rid, string User, string Conn, string Node, long HeartbeatMs, long TimeoutMs, long MaxFrame,
-    string ResumeToken = "", long ResumeWindowMs = 0, bool Resumed = false) : ServerMessage(OpCode.Welcome);
+    string ResumeToken = "", long ResumeWindowMs = 0, bool Resumed = false, uint Features = 0, IReadOnlyList<string>? Left = null) : ServerMessage(OpCode.Welcome);
 
 /// <summary>OK.</summary>
 public sealed record OkMessage(uint Rid) : ServerMessage(OpCode.Ok);
@@ -42,3 +46,6 @@ public sealed record GoAwayMessage(ErrorCode Code, string Text, long ReconnectMs
 
 /// <summary>ONLINE_STATE.</summary>
 public sealed record OnlineStateMessage(uint Rid, IReadOnlyList<string> Online) : ServerMessage(OpCode.OnlineState);
+
+/// <summary>REFRESHED: the session's new token expiry (seconds since 1970) and the rooms it left because the new token does not allow them.</summary>
+public sealed record RefreshedMessage(uint Rid, long Exp, IReadOnlyList<string> Left) : ServerMessage(OpCode.Refreshed);

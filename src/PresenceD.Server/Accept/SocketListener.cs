@@ -190,6 +190,13 @@ internal sealed class SocketListener : IDisposable
     {
         int max = _host.Options.Current.MaxConnections;
         _host.Logger.LogInformation("conn from {Remote} refused: {Reason} (max_connections {Max})", remote, CloseReason.ServerFull, max);
+        if (_host.TlsMode != Configuration.TlsMode.Off)
+        {
+            // A TLS client expects a handshake, not a plaintext GOAWAY; a handshake per refusal is what a storm cannot afford.
+            _host.Counters.CountClose(CloseReason.ServerFull);
+            socket.Dispose();
+            return;
+        }
         if (_host.Registry.TryReserveRefusal(MaxLingeringRefusals))
         {
             try

@@ -8,7 +8,8 @@ namespace PresenceD.Server.Backplane;
 /// Every sweep_interval: extends this node's presence entries (one script per room, pipelined, plus one for
 /// the online set) and sweeps the expired entries of its rooms. When Redis failed meanwhile or reconnected,
 /// it instead resyncs: replays the leaves it could not write, rewrites every local member and connection,
-/// and reconciles each room's replica with a fresh snapshot, so every view converges.
+/// makes sure Redis holds every room channel again, and reconciles each room's replica with a fresh snapshot,
+/// so every view converges.
 /// </summary>
 internal sealed class PresenceMaintenance
 {
@@ -114,6 +115,20 @@ internal sealed class PresenceMaintenance
         await RunAllAsync(ScriptChunks.OnlineRefresh(_backplane, _backplane.OnlineSessions) is { Count: > 0 } online ? online : [Probe()]).ConfigureAwait(false); // probe: throws while Redis is still away
         health.State = BackplaneState.Resyncing;
         _backplane.Logger.LogInformation("redis reachable: resyncing presence");
+        try
+        {
+            await ResyncReachableAsync(health).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Not healthy yet whatever failed (a write, a snapshot, a channel not held again): the next tick resyncs again.
+            _resyncRequested = true;
+            throw;
+        }
+    }
+
+    private async Task ResyncReachableAsync(BackplaneHealth health)
+    {
         int replayed = 0;
         while (_backplane.LostLeaves.TryDequeue(out BackplaneCommand leave))
         {
@@ -126,6 +141,8 @@ internal sealed class PresenceMaintenance
         var barrier = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         _backplane.Queue.TryEnqueue(BackplaneCommand.Barrier(barrier));
         if (!await barrier.Task.ConfigureAwait(false)) throw new InvalidOperationException("resync writes failed");
+        // Every channel held again before any snapshot, so what other nodes publish after the snapshot is heard.
+        await _audit.EnsureHeldAsync().ConfigureAwait(false);
         foreach (RedisRoomBroker broker in rooms) await broker.ReloadAsync().ConfigureAwait(false);
         if (health.State != BackplaneState.Resyncing) return; // failed again meanwhile
         health.State = BackplaneState.Healthy;

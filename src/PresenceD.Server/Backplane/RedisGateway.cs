@@ -31,6 +31,10 @@ internal sealed class RedisGateway : IDisposable
         // The subscription audit finds this node's connections on each server by their name.
         if (string.IsNullOrEmpty(configuration.ClientName)) configuration.ClientName = "presenced-" + nodeId;
         ClientName = configuration.ClientName;
+        // No library configuration channel (`configChannel=` is overridden): it only carries the library's own
+        // MakePrimary/PublishReconfigure broadcasts, which nothing here sends, and every subscription connection holding it
+        // counts one channel that is no room's, so the audit's count hid a missing room channel (one room: 1 held of 1).
+        configuration.ConfigurationChannel = "";
         int timeoutMs = (int)Math.Max(1, timeout.TotalMilliseconds);
         // The deployment (single server or cluster) is told from the first connect's answer. A longer wait would not help
         // a Redis that is down and costs every start that much per connect retry (3000 ms made a start over 10 s).
@@ -51,6 +55,7 @@ internal sealed class RedisGateway : IDisposable
         Deployment = Detect(endpoint, Multiplexer, logger);
         Database = Multiplexer.GetDatabase();
         Subscriber = Multiplexer.GetSubscriber();
+        WaitForSubscriptionConnection(configuration.ConnectTimeout);
         Timeout = timeout;
         _pipeline = new ResiliencePipelineBuilder()
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
@@ -134,6 +139,16 @@ internal sealed class RedisGateway : IDisposable
     /// cluster node; else one server. A seed list of which no server answers at start is taken for one server: use
     /// cluster:// when the nodes may start before the cluster does.
     /// </summary>
+    // Without a configuration channel, Connect returns before the library's subscription connection is up, and with
+    // FailFast a SUBSCRIBE fails until it is: every start (the warm-up's JOIN) went degraded until the first resync.
+    // So the start waits for it, bounded by the connect timeout (a Redis that is down is not waited for twice).
+    private void WaitForSubscriptionConnection(int timeoutMs)
+    {
+        if (!Multiplexer.IsConnected) return;
+        long deadline = Environment.TickCount64 + timeoutMs;
+        while (!Subscriber.IsConnected() && Environment.TickCount64 < deadline) Thread.Sleep(5);
+    }
+
     private static RedisDeployment Detect(RedisEndpoint endpoint, ConnectionMultiplexer multiplexer, ILogger logger)
     {
         if (endpoint.Form == RedisEndpointForm.Sentinel) return new RedisDeployment(RedisDeploymentKind.Sentinel, endpoint.ServiceName, 1);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Polly.CircuitBreaker;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
 using PresenceD.Server.Configuration;
@@ -28,6 +29,8 @@ internal sealed class RedisRoomHistory(RedisBackplane backplane, RedisRoomBroker
 
     public bool ReadsBeforeJoin => true;
 
+    public bool EpochUnknown => Volatile.Read(ref _epoch).Length == 0;
+
     public HistoryAppend Append(RoomMember from, in ReadOnlySequence<byte> payload, FrameBuffer frame)
     {
         AppendLocal(from, payload, frame);
@@ -48,9 +51,13 @@ internal sealed class RedisRoomHistory(RedisBackplane backplane, RedisRoomBroker
     public void AppendLocal(RoomMember from, in ReadOnlySequence<byte> payload, FrameBuffer frame) =>
         ServerFrames.Message(frame, Room.Name, from.User, from.ConnId, payload, 0);
 
+    /// <summary>
+    /// Read even while the node is degraded: Redis may answer again before the node's resync (the next maintenance
+    /// tick) says so, and a JOINED without the epoch cannot be recovered from later. The gateway bounds the wait
+    /// (redis_timeout; nothing once the circuit breaker is open).
+    /// </summary>
     public async ValueTask<HistoryRead?> ReadForJoinAsync(JoinSince since)
     {
-        if (backplane.Health.State == BackplaneState.Degraded) return null;
         long from = ReadFrom(since);
         try
         {
@@ -64,8 +71,10 @@ internal sealed class RedisRoomHistory(RedisBackplane backplane, RedisRoomBroker
         }
         catch (Exception e)
         {
-            // Counted by the gateway; the joiner then joins without recovery (recovered = false), as the protocol allows.
-            backplane.Logger.LogWarning("room {Room}: history not read from redis ({Error}); joining without recovery", Room.Name, e.Message);
+            // Counted by the gateway; the joiner then joins without recovery, with the epoch this node knows ("" when none).
+            // An open circuit (Redis known down) refuses every call: said once by the breaker, not once per join.
+            LogLevel level = e is BrokenCircuitException ? LogLevel.Debug : LogLevel.Warning;
+            backplane.Logger.Log(level, "room {Room}: history not read from redis ({Error}); joining without recovery", Room.Name, e.Message);
             return null;
         }
     }
@@ -107,6 +116,14 @@ internal sealed class RedisRoomHistory(RedisBackplane backplane, RedisRoomBroker
     private bool Advance(HistoryRead read, SendBatch batch)
     {
         if (read.Epoch.Length == 0) return true;
+        if (_epoch.Length == 0)
+        {
+            // The first epoch this node learns (no message delivered yet: Deliver follows an epoch). Members already
+            // here joined while Redis could not be read, with epoch "": the history before their JOIN is not theirs.
+            _epoch = read.Epoch;
+            _lastDeliveredOffset = read.Last;
+            return true;
+        }
         AdoptEpoch(read.Epoch);
         if (_lastDeliveredOffset > read.Last) return false;
         for (int i = 0; i < read.Frames.Count; i++)

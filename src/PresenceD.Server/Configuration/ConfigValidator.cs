@@ -82,6 +82,18 @@ internal static class ConfigValidator
         {
             ValidateKeyFiles(options);
         }
+
+        if (options.UsesTls)
+        {
+            string needer = options.Tls != TlsMode.Off ? "tls " + ConfigKeys.Find("tls")!.Format(options) : "admin_tls on";
+            string where = options.SourceOf(options.Tls != TlsMode.Off ? "tls" : "admin_tls");
+            if (options.TlsCertFile.Length == 0 || options.TlsKeyFile.Length == 0)
+            {
+                throw new ConfigException($"{where}: {needer} needs tls_cert_file and tls_key_file");
+            }
+            ValidateKeyFile(options, "tls_cert_file", options.TlsCertFile);
+            ValidateKeyFile(options, "tls_key_file", options.TlsKeyFile);
+        }
     }
 
     /// <summary>auth jwt needs a key: the HS256 secret, the public keys, or both. The files must exist and hold

@@ -48,6 +48,9 @@ internal sealed class ServerOptions
     /// <summary>Room frames held per suspended session.</summary>
     public long ResumeBuffer { get; set; } = 256 * 1024;
 
+    /// <summary>Most sessions suspended at once (0: no cap); past it a dropped resumable connection ends at once.</summary>
+    public int ResumeMaxSessions { get; set; } = 100_000;
+
     public long BufferPoolMax { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>Zero = never trim.</summary>
@@ -101,6 +104,22 @@ internal sealed class ServerOptions
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     public bool ProxyProtocol { get; set; }
+
+    public IoEngine IoEngine { get; set; } = IoEngine.IoUring;
+
+    public TlsMode Tls { get; set; }
+
+    public string TlsCertFile { get; set; } = "";
+
+    public string TlsKeyFile { get; set; } = "";
+
+    /// <summary>The TLS versions accepted (tls_min_version and above).</summary>
+    public System.Security.Authentication.SslProtocols TlsProtocols { get; set; } = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+
+    public bool AdminTls { get; set; }
+
+    /// <summary>True when a port serves TLS, so the certificate must be loaded.</summary>
+    public bool UsesTls => Tls != TlsMode.Off || (AdminTls && AdminPort != 0);
 
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 

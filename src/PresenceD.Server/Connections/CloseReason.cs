@@ -37,4 +37,8 @@ internal enum CloseReason
     InternalError,
     /// <summary>A HELLO with this connection's resume token arrived on another connection, which took the session over.</summary>
     Superseded,
+    /// <summary>The TLS handshake failed (a certificate the client refused, not TLS, a version below tls_min_version), or did not finish within hello_timeout.</summary>
+    TlsHandshakeFailed,
+    /// <summary>A plain (not TLS) connection reached a port with tls on.</summary>
+    TlsRequired,
 }

@@ -29,6 +29,7 @@ internal static class CloseReasons
         CloseReason.ServerShutdown => (ErrorCode.Shutdown, "server shutting down", Jitter(500, Math.Max(1000, (long)options.DrainTimeout.TotalMilliseconds))),
         CloseReason.InternalError => (ErrorCode.Internal, "internal error", Jitter(500, 2000)),
         CloseReason.Superseded => (ErrorCode.Superseded, "session resumed on another connection", 0),
+        CloseReason.TlsRequired => (ErrorCode.Protocol, "this port requires TLS", 0),
         _ => (ErrorCode.None, "", 0),
     };
 

@@ -35,7 +35,19 @@ internal sealed partial class Connection
     private void StartReceiving()
     {
         _receiveArgs = new ReceiveArgs(this);
+        if (_host.TlsMode != Configuration.TlsMode.Off)
+        {
+            _ = SniffAsync(); // Connection.Tls.cs: TLS, or (tls optional) plain
+            return;
+        }
         ReceiveNext();
+    }
+
+    /// <summary>Receives again after a request that waited on the backplane, on the connection's transport.</summary>
+    private void ResumeReceiving()
+    {
+        if (_stage == TransportStage.Tls) _ = ReceiveTlsAsync();
+        else ReceiveNext();
     }
 
     /// <summary>
@@ -100,22 +112,23 @@ internal sealed partial class Connection
         return false;
     }
 
-    /// <summary>Parses what one receive brought; false when the loop must stop.</summary>
-    private bool OnDataReceived(ReceiveArgs args)
+    private bool OnDataReceived(ReceiveArgs args) => OnBytesReceived(args.BytesTransferred, args.Count, args.SocketError);
+
+    /// <summary>Parses what one receive (of at most <paramref name="capacity"/> bytes) brought; false when the loop must stop.</summary>
+    private bool OnBytesReceived(int received, int capacity, SocketError error)
     {
         _readingData = false;
         Pipe pipe = _pipe!;
-        int received = args.BytesTransferred;
-        if (args.SocketError != SocketError.Success || received == 0)
+        if (error != SocketError.Success || received == 0)
         {
-            RequestClose(received == 0 && args.SocketError == SocketError.Success ? CloseReason.ClientClosed : CloseReason.SocketError,
-                args.SocketError == SocketError.Success ? null : args.SocketError.ToString());
+            RequestClose(received == 0 && error == SocketError.Success ? CloseReason.ClientClosed : CloseReason.SocketError,
+                error == SocketError.Success ? null : error.ToString());
             InputEnded();
             return false;
         }
         _readAtMs = _host.Clock.NowMs;
         _framesInRead = false;
-        _lastReadFilled = received == args.Count;
+        _lastReadFilled = received == capacity;
         _host.Counters.CountBytesReceived(received);
         pipe.Writer.Advance(received);
         // With no pause threshold and inline schedulers the flush completes synchronously.
@@ -165,7 +178,7 @@ internal sealed partial class Connection
                 using SendBatch batch = SendBatch.Open();
                 keepReading = ProcessFrames(ref buffer, batch);
             }
-            if (CompleteRead(pipe, buffer, keepReading)) ReceiveNext();
+            if (CompleteRead(pipe, buffer, keepReading)) ResumeReceiving();
         }
         catch (Exception e)
         {
@@ -254,6 +267,7 @@ internal sealed partial class Connection
     {
         if (Interlocked.Decrement(ref _receiveArgsHolders) != 0) return;
         _receiveArgs?.Dispose();
+        DisposeTls();
     }
 
     /// <summary>One reusable receive operation per connection, completing straight into the connection.</summary>

@@ -32,48 +32,68 @@ internal sealed partial class Connection
     /// <summary>Runs with <see cref="_sending"/> owned; releases it when the queue is empty or hands it to <see cref="SendRestAsync"/>.</summary>
     private void SendLoop()
     {
+        while (TakeNextOrRelease(out FrameBuffer batch))
+        {
+            if (!SendTaken(batch)) return;
+        }
+    }
+
+    /// <summary>
+    /// With <see cref="_sending"/> owned: one non-blocking send of <paramref name="batch"/>. True when it went out whole
+    /// (the send side is still owned); false when the rest went to <see cref="SendRestAsync"/> or the send failed.
+    /// </summary>
+    private bool SendTaken(FrameBuffer batch)
+    {
+        if (_tls is not null)
+        {
+            if (_stage == TransportStage.Tls) return SendTakenTls(batch);
+            SendFailed(batch, SocketError.NotConnected); // nothing is sent before the handshake is done (CanSendFrames)
+            return false;
+        }
+        ReadOnlyMemory<byte> data = batch.WrittenMemory;
+        _host.Counters.CountBytesSent(data.Length);
+        int sent;
+        SocketError error;
+        try
+        {
+            sent = _socket.Send(data.Span, SocketFlags.None, out error);
+        }
+        catch (ObjectDisposedException)
+        {
+            SendFailed(batch, SocketError.OperationAborted);
+            return false;
+        }
+        if (error == SocketError.Success && sent == data.Length)
+        {
+            Outbound.CompleteBatch(batch);
+            return true;
+        }
+        if (error is SocketError.Success or SocketError.WouldBlock)
+        {
+            _ = SendRestAsync(batch, error == SocketError.Success ? sent : 0);
+            return false;
+        }
+        SendFailed(batch, error);
+        return false;
+    }
+
+    /// <summary>With <see cref="_sending"/> owned: the next batch to send, or false once the flag is released (nothing queued).</summary>
+    private bool TakeNextOrRelease(out FrameBuffer batch)
+    {
         while (true)
         {
-            if (!Outbound.TryTakeBatch(out FrameBuffer batch))
+            if (Outbound.TryTakeBatch(out batch)) return true;
+            // A full fence, not a volatile write: the release must be visible before PendingBytes is read
+            // below, or a producer that queued meanwhile and saw the flag still set is never sent (x86 may
+            // order a plain store after a later load).
+            Interlocked.Exchange(ref _sending, 0);
+            if (_finishWhenFlushed)
             {
-                // A full fence, not a volatile write: the release must be visible before PendingBytes is read
-                // below, or a producer that queued meanwhile and saw the flag still set is never sent (x86 may
-                // order a plain store after a later load).
-                Interlocked.Exchange(ref _sending, 0);
-                if (_finishWhenFlushed)
-                {
-                    OnFlushed();
-                    return;
-                }
-                // A producer may have queued after TryTakeBatch and seen the flag still set: look again.
-                if (Outbound.PendingBytes == 0 || Interlocked.CompareExchange(ref _sending, 1, 0) != 0) return;
-                continue;
+                OnFlushed();
+                return false;
             }
-            ReadOnlyMemory<byte> data = batch.WrittenMemory;
-            _host.Counters.CountBytesSent(data.Length);
-            int sent;
-            SocketError error;
-            try
-            {
-                sent = _socket.Send(data.Span, SocketFlags.None, out error);
-            }
-            catch (ObjectDisposedException)
-            {
-                SendFailed(batch, SocketError.OperationAborted);
-                return;
-            }
-            if (error == SocketError.Success && sent == data.Length)
-            {
-                Outbound.CompleteBatch(batch);
-                continue;
-            }
-            if (error is SocketError.Success or SocketError.WouldBlock)
-            {
-                _ = SendRestAsync(batch, error == SocketError.Success ? sent : 0);
-                return;
-            }
-            SendFailed(batch, error);
-            return;
+            // A producer may have queued after TryTakeBatch and seen the flag still set: look again.
+            if (Outbound.PendingBytes == 0 || Interlocked.CompareExchange(ref _sending, 1, 0) != 0) return false;
         }
     }
 

@@ -114,7 +114,8 @@ internal sealed partial class Connection : WheelTimer
         if (IsClosing) return;
         if (!_helloDone)
         {
-            RequestClose(CloseReason.HelloTimeout);
+            if (HandshakeUnfinished) RequestClose(CloseReason.TlsHandshakeFailed, "the handshake did not finish within hello_timeout");
+            else RequestClose(CloseReason.HelloTimeout);
             return;
         }
         long lastSeen = LastSeenMs;
@@ -179,7 +180,12 @@ internal sealed partial class Connection : WheelTimer
         if (_tokenTimer is not null) _host.Wheel.Cancel(_tokenTimer);
         (ErrorCode code, string message, long reconnectMs) = CloseReasons.GoAwayFor(reason, Options);
         if (goAwayCode != ErrorCode.None) code = goAwayCode;
-        bool flush = reason is not (CloseReason.ClientClosed or CloseReason.SocketError);
+        bool flush = reason is not (CloseReason.ClientClosed or CloseReason.SocketError or CloseReason.TlsHandshakeFailed);
+        if (!CanSendFrames)
+        {
+            code = ErrorCode.None; // mid-handshake: nothing can reach the client, the socket is cut
+            flush = false;
+        }
         Outbound.Seal(discardPending: reason == CloseReason.SlowConsumer);
         HoldIfSuspending(reason);
         if (code != ErrorCode.None)

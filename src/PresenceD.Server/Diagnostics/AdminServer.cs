@@ -1,14 +1,18 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using PresenceD.Server.Tls;
 
 namespace PresenceD.Server.Diagnostics;
 
 /// <summary>
 /// The admin port: a minimal HTTP/1.1 server on a raw socket (no ASP.NET) for scrapers and load
 /// balancer checks. One request per connection, GET or HEAD, answered with Connection: close. Requests
-/// must arrive within a few seconds and fit in 8 KiB; a handful are served at once, more are cut.
+/// must arrive within a few seconds and fit in 8 KiB; a handful are served at once, more are cut. With
+/// admin_tls on it is HTTPS only (the handshake counts against the same few seconds).
 /// </summary>
 internal sealed class AdminServer : IAsyncDisposable
 {
@@ -21,12 +25,14 @@ internal sealed class AdminServer : IAsyncDisposable
     private readonly Socket _listen;
     private readonly AdminEndpoints _endpoints;
     private readonly ILogger _logger;
+    private readonly TlsServerSettings? _tls;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _slots = new(MaxConcurrent);
     private Task _acceptLoop = Task.CompletedTask;
 
-    private AdminServer(Socket listen, AdminEndpoints endpoints, ILogger logger)
+    private AdminServer(Socket listen, AdminEndpoints endpoints, ILogger logger, TlsServerSettings? tls)
     {
+        _tls = tls;
         _listen = listen;
         _endpoints = endpoints;
         _logger = logger;
@@ -34,8 +40,8 @@ internal sealed class AdminServer : IAsyncDisposable
 
     public IPEndPoint EndPoint => (IPEndPoint)_listen.LocalEndPoint!;
 
-    /// <summary>Binds and starts serving; throws <see cref="SocketException"/> when the port is taken.</summary>
-    public static AdminServer Start(IPEndPoint endpoint, AdminEndpoints endpoints, ILogger logger)
+    /// <summary>Binds and starts serving (HTTPS with <paramref name="tls"/>); throws <see cref="SocketException"/> when the port is taken.</summary>
+    public static AdminServer Start(IPEndPoint endpoint, AdminEndpoints endpoints, ILogger logger, TlsServerSettings? tls = null)
     {
         var listen = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -49,7 +55,7 @@ internal sealed class AdminServer : IAsyncDisposable
             listen.Dispose();
             throw;
         }
-        var server = new AdminServer(listen, endpoints, logger);
+        var server = new AdminServer(listen, endpoints, logger, tls);
         server._acceptLoop = Task.Run(server.AcceptLoopAsync);
         return server;
     }
@@ -83,39 +89,23 @@ internal sealed class AdminServer : IAsyncDisposable
 
     private async Task ServeAsync(Socket socket)
     {
+        Stream? stream = null;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
             timeout.CancelAfter(RequestTimeout);
-            byte[] buffer = new byte[MaxRequestBytes];
-            int length = 0;
-            int headerEnd;
-            while ((headerEnd = buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8)) < 0)
+            stream = new NetworkStream(socket, ownsSocket: false);
+            if (_tls is not null)
             {
-                if (length == buffer.Length)
-                {
-                    await RespondAsync(socket, AdminResponse.Text(431, "request header too large\n"), head: false, timeout.Token);
-                    return;
-                }
-                int read = await socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, timeout.Token);
-                if (read == 0) return;
-                length += read;
+                var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = tls;
+                await tls.AuthenticateAsServerAsync(_tls.Options, timeout.Token);
             }
-            int lineEnd = buffer.AsSpan(0, headerEnd).IndexOf("\r\n"u8);
-            string requestLine = Encoding.ASCII.GetString(buffer, 0, lineEnd < 0 ? headerEnd : lineEnd);
-            string[] parts = requestLine.Split(' ');
-            if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
-            {
-                await RespondAsync(socket, AdminResponse.Text(400, "bad request\n"), head: false, timeout.Token);
-                return;
-            }
-            bool head = parts[0] == "HEAD";
-            AdminResponse response = parts[0] is "GET" or "HEAD"
-                ? _endpoints.Handle(parts[1])
-                : AdminResponse.Text(405, "only GET and HEAD\n") with { Allow = "GET, HEAD" };
-            await RespondAsync(socket, response, head, timeout.Token);
+            await ServeRequestAsync(stream, timeout.Token);
+            if (stream is SslStream done) await done.ShutdownAsync(); // close_notify, so clients see a clean end
+            socket.Shutdown(SocketShutdown.Send);
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException or AuthenticationException)
         {
             _logger.LogDebug("admin request dropped: {Error}", e.Message);
         }
@@ -125,12 +115,44 @@ internal sealed class AdminServer : IAsyncDisposable
         }
         finally
         {
+            if (stream is not null) await stream.DisposeAsync();
             socket.Dispose();
             _slots.Release();
         }
     }
 
-    private static async Task RespondAsync(Socket socket, AdminResponse response, bool head, CancellationToken cancel)
+    private async Task ServeRequestAsync(Stream stream, CancellationToken cancel)
+    {
+        byte[] buffer = new byte[MaxRequestBytes];
+        int length = 0;
+        int headerEnd;
+        while ((headerEnd = buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8)) < 0)
+        {
+            if (length == buffer.Length)
+            {
+                await RespondAsync(stream, AdminResponse.Text(431, "request header too large\n"), head: false, cancel);
+                return;
+            }
+            int read = await stream.ReadAsync(buffer.AsMemory(length), cancel);
+            if (read == 0) return;
+            length += read;
+        }
+        int lineEnd = buffer.AsSpan(0, headerEnd).IndexOf("\r\n"u8);
+        string requestLine = Encoding.ASCII.GetString(buffer, 0, lineEnd < 0 ? headerEnd : lineEnd);
+        string[] parts = requestLine.Split(' ');
+        if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
+        {
+            await RespondAsync(stream, AdminResponse.Text(400, "bad request\n"), head: false, cancel);
+            return;
+        }
+        bool head = parts[0] == "HEAD";
+        AdminResponse response = parts[0] is "GET" or "HEAD"
+            ? _endpoints.Handle(parts[1])
+            : AdminResponse.Text(405, "only GET and HEAD\n") with { Allow = "GET, HEAD" };
+        await RespondAsync(stream, response, head, cancel);
+    }
+
+    private static async Task RespondAsync(Stream stream, AdminResponse response, bool head, CancellationToken cancel)
     {
         byte[] body = Encoding.UTF8.GetBytes(response.Body);
         var header = new StringBuilder(160)
@@ -141,15 +163,9 @@ internal sealed class AdminServer : IAsyncDisposable
             .Append("Connection: close\r\n");
         if (response.Allow is not null) header.Append("Allow: ").Append(response.Allow).Append("\r\n");
         header.Append("\r\n");
-        byte[] headerBytes = Encoding.ASCII.GetBytes(header.ToString());
-        await SendAllAsync(socket, headerBytes, cancel);
-        if (!head) await SendAllAsync(socket, body, cancel);
-        socket.Shutdown(SocketShutdown.Send);
-    }
-
-    private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken cancel)
-    {
-        while (!data.IsEmpty) data = data[await socket.SendAsync(data, SocketFlags.None, cancel)..];
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(header.ToString()), cancel);
+        if (!head) await stream.WriteAsync(body, cancel);
+        await stream.FlushAsync(cancel);
     }
 
     public async ValueTask DisposeAsync()

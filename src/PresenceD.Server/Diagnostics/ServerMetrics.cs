@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using PresenceD.Protocol;
+using PresenceD.Server.Configuration;
 using PresenceD.Server.Connections;
 using PresenceD.Server.Dispatch;
 using PresenceD.Server.Expiry;
@@ -49,6 +50,7 @@ internal sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("presenced_sessions_resumed_total", () => counters.Resumed, description: "Suspended sessions a HELLO with their resume token took over");
         _meter.CreateObservableCounter("presenced_sessions_expired_total", () => counters.Expired, description: "Suspended sessions ended the normal way (resume_window passed, resume_buffer overflowed, drain)");
         _meter.CreateObservableCounter("presenced_sessions_overflowed_total", () => counters.Overflowed, description: "Suspended sessions ended because their held frames passed resume_buffer");
+        _meter.CreateObservableCounter("presenced_sessions_refused_total", () => counters.Refused, description: "Resumable sessions not suspended because resume_max_sessions were: ended at once (wills, then leaves)");
         _meter.CreateObservableGauge("presenced_sessions_suspended", suspendedNow, description: "Sessions suspended now");
         _meter.CreateObservableGauge("presenced_held_bytes", heldBytes, "By", "Room frame bytes held for suspended sessions");
     }
@@ -68,12 +70,15 @@ internal sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("presenced_publishes_total", () => dispatch.Publishes, description: "PUBLISH requests that took effect");
         _meter.CreateObservableCounter("presenced_deliveries_total", () => rooms.Counters.Deliveries, description: "Frames queued to local members by fan-out");
         _meter.CreateObservableCounter("presenced_dropped_total", () => dispatch.Dropped, description: "Messages dropped (not joined with rid 0, rate limited, backplane down)");
+        _meter.CreateObservableCounter("presenced_token_refreshes_total", () => ObserveRefreshes(dispatch), description: "REFRESH requests by result (ok: the session runs on the new token; refused: it kept the old one)");
         _meter.CreateObservableCounter("presenced_connection_closes_total", () => ObserveCloses(c), description: "Connection closes by reason");
         _meter.CreateObservableCounter("presenced_errors_total", () => ObserveErrors(dispatch, c), description: "ERROR replies by code (kind client: the request was refused; kind server: a server fault)");
         _meter.CreateObservableCounter("presenced_frames_sent_total", () => c.RepliesSent + rooms.Counters.Deliveries, description: "Frames queued to clients: replies and fan-out deliveries");
         _meter.CreateObservableCounter("presenced_heartbeat_timeouts_total", () => c.Closes(CloseReason.HeartbeatTimeout), description: "Connections closed for silence past heartbeat_timeout");
         _meter.CreateObservableCounter("presenced_slow_consumers_total", () => c.Closes(CloseReason.SlowConsumer), description: "Connections closed for queuing more than send_queue_limit");
         _meter.CreateObservableCounter("presenced_session_end_failures_total", () => c.HandlerFailures, description: "Session ends that threw (a bug; each is logged)");
+        _meter.CreateObservableGauge("presenced_io_engine", () => ObserveIoEngine(connections.Scheduler.Engine), description: "The send engine in use: 1 for io_uring or epoll, 0 for the other");
+        _meter.CreateObservableCounter("presenced_send_ring_failures_total", () => connections.Scheduler.RingFailures, description: "io_uring send rings that failed (each logged; that shard sends with epoll from then on)");
         _meter.CreateObservableCounter("presenced_timer_callback_failures_total", () => wheel.CallbackFailures, description: "Timer wheel callbacks that threw (a bug; each is logged, the wheel goes on)");
         _meter.CreateObservableGauge("presenced_backplane_circuit_state", () => ObserveCircuit(backplane), description: "Backplane circuit breaker: 1 for the current state, 0 for the others");
         _meter.CreateObservableCounter("presenced_backplane_errors_total", () => backplane.Failures, description: "Backplane calls that failed or timed out");
@@ -92,6 +97,12 @@ internal sealed class ServerMetrics : IDisposable
         }
     }
 
+    private static IEnumerable<Measurement<long>> ObserveRefreshes(DispatchCounters counters)
+    {
+        yield return new Measurement<long>(counters.Refreshes, new KeyValuePair<string, object?>("result", "ok"));
+        yield return new Measurement<long>(counters.RefreshesRefused, new KeyValuePair<string, object?>("result", "refused"));
+    }
+
     private static IEnumerable<Measurement<long>> ObserveErrors(DispatchCounters counters, ConnectionCounters connections)
     {
         foreach (ErrorCode code in ErrorCodeValues)
@@ -104,6 +115,12 @@ internal sealed class ServerMetrics : IDisposable
                 new KeyValuePair<string, object?>("code", ToSnakeCase(code.ToString())), new KeyValuePair<string, object?>("kind", kind));
         }
     }
+
+    private static Measurement<long>[] ObserveIoEngine(IoEngine engine) =>
+    [
+        new(engine == IoEngine.IoUring ? 1 : 0, new KeyValuePair<string, object?>("engine", "io_uring")),
+        new(engine == IoEngine.Epoll ? 1 : 0, new KeyValuePair<string, object?>("engine", "epoll")),
+    ];
 
     private static IEnumerable<Measurement<long>> ObserveCircuit(BackplaneHealth health)
     {

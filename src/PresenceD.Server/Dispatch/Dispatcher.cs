@@ -13,7 +13,7 @@ namespace PresenceD.Server.Dispatch;
 
 /// <summary>
 /// Runs one decoded client frame of a session, and a session's end. The opcode switch lives here and nowhere
-/// else; each op's handling is in the partial files beside it (HELLO, room ops, queries).
+/// else; each op's handling is in the partial files beside it (HELLO, room ops, queries, REFRESH).
 /// </summary>
 internal sealed partial class Dispatcher : ISessionHost
 {
@@ -51,7 +51,7 @@ internal sealed partial class Dispatcher : ISessionHost
     public long HeldBytes => _resumable.Suspended.Sum(s => (long)s.Connection.Outbound.HeldBytes);
 
     /// <summary>Sessions suspended now.</summary>
-    public int SuspendedNow => _resumable.Suspended.Count();
+    public int SuspendedNow => ResumeCounters.SuspendedNow;
 
     private ServerOptions Options => _options.Current;
 
@@ -81,6 +81,7 @@ internal sealed partial class Dispatcher : ISessionHost
             case OpCode.Presence: return Presence(session, ref request, batch);
             case OpCode.Count: return Count(session, ref request, batch);
             case OpCode.Online: return Online(session, ref request, batch);
+            case OpCode.Refresh: Refresh(session, ref request, batch); break;
             case OpCode.Bye: connection.RequestClose(CloseReason.Bye); break;
             case OpCode.Hello: connection.ProtocolViolation(CloseReason.ProtocolError, "HELLO repeated", default, batch); break;
             default: connection.ProtocolViolation(CloseReason.ProtocolError, $"unknown op {(int)request.Op}", default, batch); break;

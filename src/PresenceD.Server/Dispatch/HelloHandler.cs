@@ -72,7 +72,8 @@ internal sealed partial class Dispatcher
         session.Visibility = UserVisibility.For(options.OnlineVisibility, see);
         if (resumable) connection.EnableResume(options.ResumeBuffer);
         // The token is a str of at most max_frame bytes; one that is not valid UTF-8 names no session either.
-        if (resumable && request.ResumeToken.Length > 0 && TryResume(session, Utf8.GetString(request.ResumeToken), user, rid, windowMs, batch))
+        uint? features = request.HasFeatures ? request.Features : null;
+        if (resumable && request.ResumeToken.Length > 0 && TryResume(session, Utf8.GetString(request.ResumeToken), user, rid, windowMs, features, batch))
         {
             connection.OnHelloDone();
             if (expiresAtMs != 0) connection.ScheduleTokenExpiry(expiresAtMs);
@@ -91,16 +92,18 @@ internal sealed partial class Dispatcher
         Backplane.SessionStarted(session.User, session.ConnId);
         connection.OnHelloDone();
         if (expiresAtMs != 0) connection.ScheduleTokenExpiry(expiresAtMs);
-        Welcome welcome = NewWelcome(rid, session, token, resumable ? windowMs : 0, resumed: false);
-        if (request.HasResume) connection.Reply(welcome, Welcome.WriteResumable, batch);
+        Welcome welcome = NewWelcome(rid, session, token, resumable ? windowMs : 0, resumed: false, features);
+        if (request.HasResume || request.HasFeatures) connection.Reply(welcome, Welcome.WriteResumable, batch);
         else connection.Reply(welcome, Welcome.Write, batch);
     }
 
-    private Welcome NewWelcome(uint rid, Session session, string token, long windowMs, bool resumed)
+    /// <summary>WELCOME for this session; <paramref name="asked"/> is HELLO's features (null: none sent), answered with those this server knows too.</summary>
+    /// <remarks><paramref name="left"/>: the rooms a resume left because the new token does not allow them (null: none).</remarks>
+    private Welcome NewWelcome(uint rid, Session session, string token, long windowMs, bool resumed, uint? asked, List<string>? left = null)
     {
         ServerOptions options = Options;
         return new Welcome(rid, session.User, session.ConnId, _connIds.NodeId, (long)options.HeartbeatInterval.TotalMilliseconds,
-            (long)options.HeartbeatTimeout.TotalMilliseconds, options.MaxFrame, token, windowMs, resumed);
+            (long)options.HeartbeatTimeout.TotalMilliseconds, options.MaxFrame, token, windowMs, resumed, asked & ProtocolFeatures.All, left);
     }
 
     private void RefuseHello(Connection connection, uint rid, ErrorCode code, CloseReason reason, string message, SendBatch batch)
@@ -109,14 +112,18 @@ internal sealed partial class Dispatcher
         connection.RequestClose(reason, message, code);
     }
 
-    /// <summary>WELCOME's fields: the eight of version 1, and the resume fields sent when HELLO asked for a resumable session.</summary>
+    /// <summary>
+    /// WELCOME's fields: the eight of version 1, the resume fields sent when HELLO asked for a resumable session or sent
+    /// features, the features (null: HELLO sent none, and WELCOME has no twelfth element unless a thirteenth follows),
+    /// and the rooms a resume left (null: none, and no thirteenth element).
+    /// </summary>
     private readonly record struct Welcome(uint Rid, string User, string Conn, string Node, long HeartbeatMs, long TimeoutMs, int MaxFrame,
-        string ResumeToken, long ResumeWindowMs, bool Resumed)
+        string ResumeToken, long ResumeWindowMs, bool Resumed, uint? Features, List<string>? Left)
     {
         public static readonly Action<Protocol.Framing.FrameBuffer, Welcome> Write = static (output, w) =>
             ServerFrames.Welcome(output, w.Rid, w.User, w.Conn, w.Node, w.HeartbeatMs, w.TimeoutMs, w.MaxFrame);
 
         public static readonly Action<Protocol.Framing.FrameBuffer, Welcome> WriteResumable = static (output, w) =>
-            ServerFrames.Welcome(output, w.Rid, w.User, w.Conn, w.Node, w.HeartbeatMs, w.TimeoutMs, w.MaxFrame, w.ResumeToken, w.ResumeWindowMs, w.Resumed);
+            ServerFrames.Welcome(output, w.Rid, w.User, w.Conn, w.Node, w.HeartbeatMs, w.TimeoutMs, w.MaxFrame, w.ResumeToken, w.ResumeWindowMs, w.Resumed, w.Features, w.Left);
     }
 }

@@ -38,7 +38,8 @@ internal sealed partial class Dispatcher
             RoomMember? existing = session.FindRoom(roomName);
             if (existing is not null)
             {
-                existing.Room.Rejoin(existing, meta, will, since, rid, batch);
+                if (existing.Room.History.EpochUnknown) return FinishRejoinAsync(session, existing, meta, will, rid);
+                existing.Room.Rejoin(existing, meta, will, since, read: null, rid, batch);
                 return default;
             }
             if (session.Rooms.Length >= Options.MaxRoomsPerConnection)
@@ -75,6 +76,23 @@ internal sealed partial class Dispatcher
                 if (session.Ended) return;
                 if (room.CompleteJoin(member, since, rid, read, lastTry: attempt == JoinReadAttempts, batch)) return;
             }
+        }
+    }
+
+    /// <summary>
+    /// A re-JOIN of a history room whose epoch this node does not know yet (the member joined while Redis could not
+    /// be read): reads the history first, so the JOINED names the epoch when Redis answers.
+    /// </summary>
+    private async ValueTask FinishRejoinAsync(Session session, RoomMember member, byte[]? meta, byte[]? will, uint rid)
+    {
+        HistoryRead? read = await member.Room.History.ReadForJoinAsync(default).ConfigureAwait(false);
+        using SendBatch batch = SendBatch.Open();
+        lock (session.Sync)
+        {
+            // The receive path awaits this JOIN before the connection's next request, so only the session's end can
+            // have taken the member away meanwhile (nothing to answer then).
+            if (session.Ended || !ReferenceEquals(session.FindRoom(member.Room.Name), member)) return;
+            member.Room.Rejoin(member, meta, will, since: default, read, rid, batch);
         }
     }
 

@@ -12,6 +12,7 @@ using PresenceD.Server.Expiry;
 using PresenceD.Server.History;
 using PresenceD.Server.Rooms;
 using PresenceD.Server.Sessions;
+using PresenceD.Server.Tls;
 
 namespace PresenceD.Server.Hosting;
 
@@ -48,7 +49,8 @@ internal sealed class PresenceServer : IAsyncDisposable
         Rooms = new RoomHub(Options, clock, Backplane);
         Jwt = options.Auth == AuthMode.Jwt ? JwtVerifier.Load(options.JwtSecretFile, options.JwtPublicKeyFile) : null;
         _dispatcher = new Dispatcher(Options, clock, Rooms, OnlineUsers, ConnIds, Jwt, new LocalResumableSessions(), Wheel, Logger);
-        Connections = new ConnectionHost(Options, clock, Wheel, Buffers, Logger);
+        Tls = options.UsesTls ? new TlsServerSettings(TlsCredentials.Load(options.TlsCertFile, options.TlsKeyFile, DateTime.UtcNow), options.TlsProtocols) : null;
+        Connections = new ConnectionHost(Options, clock, Wheel, Buffers, Logger, options.Tls == TlsMode.Off ? null : Tls);
         Metrics.Observe(Connections, _dispatcher.Counters, Rooms, Wheel);
         Metrics.ObserveResumes(_dispatcher.ResumeCounters, () => _dispatcher.HeldBytes, () => _dispatcher.SuspendedNow);
     }
@@ -79,6 +81,9 @@ internal sealed class PresenceServer : IAsyncDisposable
 
     public ResumeCounters ResumeCounters => _dispatcher.ResumeCounters;
 
+    /// <summary>The certificate and versions of the TLS ports (tls on or optional, admin_tls on), else null.</summary>
+    public TlsServerSettings? Tls { get; }
+
     /// <summary>The token verifier with auth jwt (the warm-up signs its own token and checks it with it), else null.</summary>
     public JwtVerifier? Jwt { get; }
 
@@ -98,10 +103,18 @@ internal sealed class PresenceServer : IAsyncDisposable
         Accepting = true;
     }
 
-    /// <summary>The start line, logged once the daemon is ready for clients (after the warm-up).</summary>
-    public void AnnounceListening() =>
-        Logger.LogInformation("presenced listening on {EndPoint} (node {Node}, backplane {Backplane}, auth {Auth})",
-            EndPoint, ConnIds.NodeId, Backplane.Description, Options.Current.Auth);
+    /// <summary>The start line, logged once the daemon is ready for clients (after the warm-up), after the TLS line.</summary>
+    public void AnnounceListening()
+    {
+        if (Tls is not null)
+        {
+            ServerOptions options = Options.Current;
+            Logger.LogInformation("tls {Tls} on the client port, admin_tls {AdminTls}, tls_min_version {MinVersion}: certificate {Certificate}",
+                ConfigKeys.Find("tls")!.Format(options), options.AdminTls ? "on" : "off", ConfigKeys.Find("tls_min_version")!.Format(options), Tls.Credentials.Description);
+        }
+        Logger.LogInformation("presenced listening on {EndPoint} (node {Node}, backplane {Backplane}, auth {Auth}, io_engine {IoEngine})",
+            EndPoint, ConnIds.NodeId, Backplane.Description, Options.Current.Auth, Connections.Scheduler.Engine == IoEngine.IoUring ? "io_uring" : "epoll");
+    }
 
     /// <summary>What /readyz checks and reports.</summary>
     public ReadinessCheck Readiness() =>
@@ -144,6 +157,7 @@ internal sealed class PresenceServer : IAsyncDisposable
         if (_historySweep is not null) await _historySweep.DisposeAsync();
         await Backplane.DisposeAsync();
         Wheel.Dispose();
+        Connections.Scheduler.Dispose();
         Buffers.Dispose();
         Metrics.Dispose();
         _stopAccepting.Dispose();

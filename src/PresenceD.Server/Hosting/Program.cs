@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Console;
 using PresenceD.Server.Configuration;
 using PresenceD.Server.Diagnostics;
 using PresenceD.Server.Dispatch.Auth;
+using PresenceD.Server.Tls;
 
 namespace PresenceD.Server.Hosting;
 
@@ -59,6 +60,20 @@ internal static class Program
                 return 1;
             }
         }
+        if (options.UsesTls && options.Command != ConfigCommand.Help && options.Command != ConfigCommand.HelpMarkdown)
+        {
+            // Parsed here too, so --check-config and the start both fail on a certificate that cannot be served.
+            try
+            {
+                TlsCredentials credentials = TlsCredentials.Load(options.TlsCertFile, options.TlsKeyFile, DateTime.UtcNow);
+                if (options.Command == ConfigCommand.CheckConfig) Console.WriteLine("# tls certificate: " + credentials.Description);
+            }
+            catch (TlsCertificateException e)
+            {
+                await Console.Error.WriteLineAsync("presenced: " + e.Message);
+                return 1;
+            }
+        }
         switch (options.Command)
         {
             case ConfigCommand.Help:
@@ -104,7 +119,7 @@ internal static class Program
         {
             try
             {
-                admin = AdminServer.Start(new IPEndPoint(BindAddress.Resolve(options.EffectiveAdminBind), options.AdminPort), new AdminEndpoints(exporter, server.Readiness()), log);
+                admin = AdminServer.Start(new IPEndPoint(BindAddress.Resolve(options.EffectiveAdminBind), options.AdminPort), new AdminEndpoints(exporter, server.Readiness()), log, options.AdminTls ? server.Tls : null);
             }
             catch (System.Net.Sockets.SocketException e)
             {
@@ -124,8 +139,11 @@ internal static class Program
         }
 
         await Warmup.RunAsync(server, log, TimeSpan.FromSeconds(5));
+        // The warm-up's own TLS connection has tried it by now: say once when idle TLS connections stay heavier.
+        if (options.UsesTls && Tls.IdleTlsBuffers.Unavailable is { } why)
+            log.LogWarning("idle tls connections keep their openssl record buffers (about 26 KB each): {Reason}", why);
         server.AnnounceListening();
-        if (admin is not null) log.LogInformation("admin http on {EndPoint}: /metrics /healthz /readyz", admin.EndPoint);
+        if (admin is not null) log.LogInformation("admin {Scheme} on {EndPoint}: /metrics /healthz /readyz", options.AdminTls ? "https" : "http", admin.EndPoint);
 
         notifications.Ready(server.Wheel);
 
@@ -171,6 +189,7 @@ internal static class Program
             foreach (Connections.Connection connection in server.Connections.Registry.All) connection.Outbound.Limit = applied.SendQueueLimit;
             server.Buffers.Configure(applied.BufferPoolMax, applied.BufferPoolTrimInterval);
             ReloadJwtKeys(server, applied, log);
+            ReloadTlsCertificate(server, applied, log);
             log.Log(refused.Count > 0 ? LogLevel.Warning : LogLevel.Information,
                 "reloaded: changed [{Changed}]; kept (restart needed) [{Refused}]", string.Join(", ", changed), string.Join(", ", refused));
         }
@@ -188,6 +207,21 @@ internal static class Program
         catch (JwtKeyException e)
         {
             log.LogError("jwt keys not reloaded, the running keys stay: {Error}", e.Message);
+        }
+    }
+
+    /// <summary>Certificate rotation: the files are re-read; new handshakes use them, open connections keep theirs. A pair that cannot be served keeps the running one.</summary>
+    private static void ReloadTlsCertificate(PresenceServer server, ServerOptions applied, ILogger log)
+    {
+        if (server.Tls is null) return;
+        try
+        {
+            server.Tls.Replace(TlsCredentials.Load(applied.TlsCertFile, applied.TlsKeyFile, DateTime.UtcNow));
+            log.LogInformation("tls certificate reloaded: {Certificate}", server.Tls.Credentials.Description);
+        }
+        catch (TlsCertificateException e)
+        {
+            log.LogError("tls certificate not reloaded, the running one stays: {Error}", e.Message);
         }
     }
 

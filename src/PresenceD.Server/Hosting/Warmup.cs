@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Framing;
@@ -14,7 +16,8 @@ namespace PresenceD.Server.Hosting;
 /// client arrives: early clients see steady-state latency, and the memory the JIT needs is taken once,
 /// up front. With auth jwt it signs a short-lived token with a one-off key the verifier accepts for the warm-up
 /// user only and only while it runs (the daemon may hold no signing key at all: public keys, RS256/ES256), so the
-/// session is a valid one that ends with BYE, not a refused HELLO counted as a client's auth failure.
+/// session is a valid one that ends with BYE, not a refused HELLO counted as a client's auth failure. With tls on
+/// the session runs over TLS (compiling that path too); the certificate must be the daemon's own (its names are not checked).
 /// Best effort: a failure is logged and changes nothing else.
 /// </summary>
 internal static class Warmup
@@ -34,9 +37,8 @@ internal static class Warmup
                 : endPoint.Address.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback : endPoint.Address;
             using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             await socket.ConnectAsync(new IPEndPoint(address, endPoint.Port), cts.Token);
+            await using Stream stream = await OpenAsync(server, socket, cts.Token);
             using var frames = new FrameBuffer(512);
-            // Behind HAProxy the listener expects a PROXY header first; UNKNOWN keeps the socket's own address.
-            if (server.Options.Current.ProxyProtocol) frames.Write("PROXY UNKNOWN\r\n"u8);
             ClientFrames.Hello(frames, 1, credential, Name);
             ClientFrames.Join(frames, 2, Name, [1], hasMeta: true, will: [2], hasWill: true);
             ClientFrames.Publish(frames, 3, Name, [3]);
@@ -47,22 +49,28 @@ internal static class Warmup
             ClientFrames.Ping(frames, 8);
             ClientFrames.Leave(frames, 9, Name);
             ClientFrames.Bye(frames);
-            await SendAsync(socket, frames, cts.Token);
+            await stream.WriteAsync(frames.WrittenMemory, cts.Token);
             var buffer = new byte[4096];
-            while (await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token) > 0)
+            while (await stream.ReadAsync(buffer, cts.Token) > 0)
             {
             }
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ProtocolException)
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ProtocolException or IOException or AuthenticationException)
         {
             log.LogWarning("warm-up skipped: {Error}", e.Message);
         }
     }
 
-    private static async Task SendAsync(Socket socket, FrameBuffer frames, CancellationToken cancel)
+    /// <summary>The PROXY header first when the listener expects one (UNKNOWN keeps the socket's own address), then TLS when the port speaks it.</summary>
+    private static async Task<Stream> OpenAsync(PresenceServer server, Socket socket, CancellationToken cancel)
     {
-        ReadOnlyMemory<byte> data = frames.WrittenMemory;
-        while (!data.IsEmpty) data = data[await socket.SendAsync(data, SocketFlags.None, cancel)..];
-        frames.Clear();
+        var plain = new NetworkStream(socket, ownsSocket: false);
+        if (server.Options.Current.ProxyProtocol) await plain.WriteAsync("PROXY UNKNOWN\r\n"u8.ToArray(), cancel);
+        if (server.Connections.TlsMode == Configuration.TlsMode.Off) return plain;
+        byte[] own = server.Tls!.Credentials.Certificate.RawData;
+        // The warm-up talks to this very daemon: the certificate must be its own, whatever names it holds.
+        var tls = new SslStream(plain, leaveInnerStreamOpen: false, (_, certificate, _, _) => certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(own));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, cancel);
+        return tls;
     }
 }

@@ -18,6 +18,13 @@ internal interface IRoomHistory
     bool ReadsBeforeJoin { get; }
 
     /// <summary>
+    /// True while this node knows no epoch of a history it reads before a join (every read so far failed and no
+    /// message came): a re-JOIN then reads too, so that a member that joined while Redis could not be read
+    /// learns the epoch by joining again.
+    /// </summary>
+    bool EpochUnknown { get; }
+
+    /// <summary>
     /// Encodes <paramref name="from"/>'s MESSAGE into <paramref name="frame"/> with its offset and records it.
     /// <see cref="HistoryAppend.Kept"/>: deliver the frame now; <see cref="HistoryAppend.Deferred"/>: the history's
     /// store fans it out to every node, this one included, once it assigned the offset; <see cref="HistoryAppend.Unavailable"/>:

@@ -18,6 +18,8 @@ internal sealed class NoHistory : IRoomHistory
 
     public bool ReadsBeforeJoin => false;
 
+    public bool EpochUnknown => false;
+
     public HistoryAppend Append(RoomMember from, in ReadOnlySequence<byte> payload, FrameBuffer frame)
     {
         AppendLocal(from, payload, frame);

@@ -31,8 +31,12 @@ internal sealed partial class Room
         return true;
     }
 
-    /// <summary>JOIN of a room already joined: a fresh snapshot, meta acts as UPDATE, will replaced.</summary>
-    public void Rejoin(RoomMember member, byte[]? meta, byte[]? will, in JoinSince since, uint rid, SendBatch batch)
+    /// <summary>
+    /// JOIN of a room already joined: a fresh snapshot, meta acts as UPDATE, will replaced. <paramref name="read"/>:
+    /// a read of the room's history when the node knew no epoch (<see cref="IRoomHistory.EpochUnknown"/>); it names
+    /// the epoch but serves no since (a re-JOIN of a history kept in Redis never recovers). Caller holds the session's lock.
+    /// </summary>
+    public void Rejoin(RoomMember member, byte[]? meta, byte[]? will, in JoinSince since, HistoryRead? read, uint rid, SendBatch batch)
     {
         lock (Sync)
         {
@@ -41,7 +45,7 @@ internal sealed partial class Room
             member.Meta = meta;
             member.Will = will;
             using var replay = new FrameBuffer(256);
-            History.PrepareJoined(since, read: null, lastTry: true, replay, batch, out JoinedHistory joined);
+            History.PrepareJoined(read is null ? since : default, read, lastTry: true, replay, batch, out JoinedHistory joined);
             SendJoined(member, rid, joined, replay, batch);
             if (changed) SendDiff(member, joined: meta, left: old, hasJoin: true, hasLeave: true, batch);
             Broker.MemberUpserted(member);

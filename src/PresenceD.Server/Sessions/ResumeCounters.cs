@@ -7,6 +7,8 @@ internal sealed class ResumeCounters
     private long _resumed;
     private long _expired;
     private long _overflowed;
+    private long _refused;
+    private int _suspendedNow;
 
     /// <summary>Sessions whose connection ended without BYE and were kept for resume_window.</summary>
     public long Suspended => Volatile.Read(ref _suspended);
@@ -20,7 +22,31 @@ internal sealed class ResumeCounters
     /// <summary>Of the expired, those ended by resume_buffer overflowing.</summary>
     public long Overflowed => Volatile.Read(ref _overflowed);
 
-    internal void CountSuspended() => Interlocked.Increment(ref _suspended);
+    /// <summary>Resumable sessions whose connection dropped while resume_max_sessions were suspended: ended at once, not suspended.</summary>
+    public long Refused => Volatile.Read(ref _refused);
+
+    /// <summary>Sessions suspended now (the gauge, and what resume_max_sessions caps).</summary>
+    public int SuspendedNow => Volatile.Read(ref _suspendedNow);
+
+    /// <summary>
+    /// Takes one of <paramref name="cap"/> suspension places (0: no cap) and counts the suspension; false, counted as
+    /// refused, when all are taken.
+    /// </summary>
+    internal bool TrySuspend(int cap)
+    {
+        int now = Interlocked.Increment(ref _suspendedNow);
+        if (cap > 0 && now > cap)
+        {
+            Interlocked.Decrement(ref _suspendedNow);
+            Interlocked.Increment(ref _refused);
+            return false;
+        }
+        Interlocked.Increment(ref _suspended);
+        return true;
+    }
+
+    /// <summary>A suspended session resumed or ended: its place is free.</summary>
+    internal void Unsuspend() => Interlocked.Decrement(ref _suspendedNow);
 
     internal void CountResumed() => Interlocked.Increment(ref _resumed);
 

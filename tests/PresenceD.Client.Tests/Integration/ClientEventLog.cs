@@ -15,6 +15,8 @@ internal sealed class ClientEventLog
         client.UserPresenceChanged += (_, e) => Add(e);
         client.RoomRejoined += (_, e) => Add(e);
         client.StateChanged += (_, e) => Add(e);
+        client.TokenRefreshed += (_, e) => Add(e);
+        client.TokenRefreshFailed += (_, e) => Add(e);
     }
 
     public IReadOnlyList<EventArgs> All => [.. _events];
@@ -35,6 +37,8 @@ internal sealed class ClientEventLog
         RoomRejoinedEventArgs r => $"rejoined {r.Room} recovered={r.Recovered}",
         RoomMessageEventArgs m => $"message #{m.Offset}",
         PresenceChangedEventArgs p => $"presence +{p.Joined.Count} -{p.Left.Count} ~{p.Updated.Count}",
+        TokenRefreshedEventArgs t => $"token refreshed exp={t.Exp} left=[{string.Join(",", t.LeftRooms)}]",
+        TokenRefreshFailedEventArgs f => $"token refresh failed: {f.Error.Message}",
         _ => e.GetType().Name,
     };
 }

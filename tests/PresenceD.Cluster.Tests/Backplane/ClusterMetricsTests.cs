@@ -70,15 +70,10 @@ public sealed class ClusterMetricsTests(SingleRedis redis)
         await cluster[0].WaitForLineAsync(Wait, "room held-nowhere: members not read from redis");
     }
 
-    private static async Task WaitForAsync(HttpClient http, int port, string sample, Func<double, bool> holds)
+    private static Task WaitForAsync(HttpClient http, int port, string sample, Func<double, bool> holds)
     {
-        long deadline = Environment.TickCount64 + (long)Wait.TotalMilliseconds;
         double value = double.NaN;
-        while (!await HoldsAsync())
-        {
-            if (Environment.TickCount64 > deadline) throw new Xunit.Sdk.XunitException($"{sample} stayed at {value}");
-            await Task.Delay(50);
-        }
+        return Eventually.TrueAsync(HoldsAsync, $"{sample} to reach the expected value", Wait, () => $"{sample} stayed at {value}");
 
         async Task<bool> HoldsAsync()
         {

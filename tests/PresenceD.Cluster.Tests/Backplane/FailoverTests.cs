@@ -118,6 +118,15 @@ public abstract class FailoverTests(ITestOutputHelper output)
             {
                 // What the node believed last, and what every node logged, say whether it is a ghost or a missing member.
                 output.WriteLine($"last PRESENCE at {client.Conn}: {seen}");
+                // The diffs and wills nodes 0 and 1 delivered: which leave a ghost missed, or which join came back.
+                foreach ((string name, Collector seenBy) in new[] { (a.Conn, atA), (b.Conn, atB) })
+                {
+                    foreach (ServerMessage m in seenBy.Peek())
+                    {
+                        if (m is PresenceDiffMessage d) output.WriteLine($"at {name}: diff +[{d.Joins.Conns()}] -[{d.Leaves.Conns()}]");
+                        else if (m is RoomMessage { Payload: [0xEE] } will) output.WriteLine($"at {name}: will of {will.FromConn}");
+                    }
+                }
                 foreach (DaemonProcess node in cluster.Nodes) output.WriteLine($"---- {node.Name}\n{node.Output}");
                 throw;
             }
@@ -212,6 +221,9 @@ public abstract class FailoverTests(ITestOutputHelper output)
             throw new Xunit.Sdk.XunitException("no matching frame within 10 s");
         }
 
+        /// <summary>The frames received so far (for a failure's report).</summary>
+        public List<ServerMessage> Peek() => [.. _frames];
+
         public List<ServerMessage> Stop()
         {
             _stop.Cancel();
@@ -240,7 +252,7 @@ public sealed class FailoverTestsOnRedisCluster(ITestOutputHelper output) : Fail
 /// <summary>Sentinel set, down-after-milliseconds 1 s: the Sentinels promote the replica.</summary>
 public sealed class FailoverTestsOnSentinel(ITestOutputHelper output) : FailoverTests(output)
 {
-    [KnownSentinelGhostFact]
+    [Fact]
     public Task Master_of_a_busy_room_killed_publish_recovers_presence_exact_one_leave_and_will_per_vanished_connection() => MasterKilledUnderTrafficAsync();
 
     private protected override async Task<TestRedis> StartDeploymentAsync()
@@ -251,21 +263,4 @@ public sealed class FailoverTestsOnSentinel(ITestOutputHelper output) : Failover
     }
 
     private protected override async Task<RedisProcess> MasterOfRoomAsync(TestRedis redis) => (await redis.MastersAsync())[0];
-}
-
-/// <summary>
-/// The Sentinel failover test runs only with PD_SENTINEL_FAILOVER=1 (or PD_FAILOVER_RUNS set) until its known defect
-/// is fixed: about one run in four, a connection that vanished in the failover window stays a ghost on one node (its
-/// leave, replayed by its node after that node's resync snapshot, is not heard there). docs/cluster.md, "Limits known
-/// today", says so; the Redis Cluster variant runs always.
-/// </summary>
-internal sealed class KnownSentinelGhostFactAttribute : FactAttribute
-{
-    public KnownSentinelGhostFactAttribute()
-    {
-        if (Environment.GetEnvironmentVariable("PD_SENTINEL_FAILOVER") is null && Environment.GetEnvironmentVariable("PD_FAILOVER_RUNS") is null)
-        {
-            Skip = "known defect: a ghost after a Sentinel failover about one run in four (docs/cluster.md); PD_SENTINEL_FAILOVER=1 runs it";
-        }
-    }
 }

@@ -58,14 +58,20 @@ public abstract class RedisOutageTests(TestRedis redis, ITestOutputHelper output
         await alice.ReceiveUntilAsync(Frames.JoinOf(bob.Conn), "bob's join at alice");
 
         cluster.Redis.Pause();
-        // A resync cannot finish while Redis is paused: every "resync done" from here on follows the resume.
+        var paused = System.Diagnostics.Stopwatch.StartNew();
+        // A resync cannot finish while Redis is paused: every "resync done" from here on follows the resume (and
+        // no call can have timed out on the pause yet: each "redis unavailable" from here on is the pause's).
         int[] linesBefore = cluster.Nodes.Select(n => n.Lines.Count).ToArray();
         try
         {
             ErrorMessage degraded = await PublishUntilDegradedAsync(bob, "r");
             Assert.Equal(ErrorCode.Degraded, degraded.Code);
-            // The wait is the test: Redis stays away longer than any presence entry lives.
-            await Task.Delay(ClusterFixture.HeartbeatTimeout + TimeSpan.FromSeconds(1));
+            // Both nodes saw the pause (alice's through its maintenance calls), however long that took on this machine.
+            await Task.WhenAll(cluster.Nodes.Select((node, i) => node.WaitForLineAsync(TimeSpan.FromSeconds(15), linesBefore[i], "redis unavailable")));
+            // The rest of the pause is the test: Redis stays away longer than any presence entry lives. A span of
+            // time, not an event: counted from the pause, so a slow degrade above does not lengthen it.
+            TimeSpan left = ClusterFixture.HeartbeatTimeout + TimeSpan.FromSeconds(1) - paused.Elapsed;
+            if (left > TimeSpan.Zero) await Task.Delay(left);
         }
         finally
         {

@@ -56,7 +56,7 @@ public sealed class DaemonProcessTests
 
         string close = await daemon.WaitForLineAsync(Wait, "user alice from 127.0.0.1:", "closed: Bye");
 
-        Assert.Contains($"presenced listening on 127.0.0.1:{port} (node logs-node, backplane Memory, auth None)", start);
+        Assert.Contains($"presenced listening on 127.0.0.1:{port} (node logs-node, backplane Memory, auth None, io_engine io_uring)", start);
         Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info: presenced\[0\] ", start);
         Assert.Matches(@"conn logs-node-[0-9a-z]+-[0-9a-f]+ user alice from 127\.0\.0\.1:\d+ closed: Bye$", close);
         Assert.Single(daemon.Lines, l => l.Contains("presenced listening", StringComparison.Ordinal));

@@ -33,7 +33,7 @@ public sealed class ProtocolDocExamplesTests
     {
         string[] names = Examples.Value.Select(e => e.Name).ToArray();
         Assert.Equal(names.Distinct().Count(), names.Length);
-        Assert.Equal(new[] { "HELLO", "WELCOME", "JOIN", "JOINED", "HELLO#2", "WELCOME#2" }, names.Where(n => n.Split('#')[0] is "HELLO" or "WELCOME" or "JOIN" or "JOINED"));
+        Assert.Equal(new[] { "HELLO", "WELCOME", "JOIN", "JOINED", "HELLO#2", "WELCOME#2", "WELCOME#3", "HELLO#3", "WELCOME#4" }, names.Where(n => n.Split('#')[0] is "HELLO" or "WELCOME" or "JOIN" or "JOINED"));
     }
 
     [Theory]
@@ -183,7 +183,7 @@ public sealed class ProtocolDocExamplesTests
         {
             case OpCode.Hello:
                 v.AddRange([r.Rid, r.Version, r.HasCredential ? Utf8.GetString(r.Credential) : null, Utf8.GetString(r.ClientName),
-                    r.HasResume ? Utf8.GetString(r.ResumeToken) : null]);
+                    r.HasResume ? Utf8.GetString(r.ResumeToken) : null, r.HasFeatures ? r.Features : null]);
                 break;
             case OpCode.Join:
                 v.AddRange([r.Rid, Utf8.GetString(r.Room), r.HasMeta ? r.Meta.ToArray() : null,
@@ -204,6 +204,9 @@ public sealed class ProtocolDocExamplesTests
             case OpCode.Ping:
                 v.Add(r.Rid);
                 break;
+            case OpCode.Refresh:
+                v.AddRange([r.Rid, Utf8.GetString(r.Credential)]);
+                break;
             case OpCode.Online:
                 var users = new List<object?>();
                 foreach (ReadOnlySequence<byte> user in r.EnumerateUsers()) users.Add(Utf8.GetString(user));
@@ -215,6 +218,9 @@ public sealed class ProtocolDocExamplesTests
 
     private static List<object?> FromServerMessage(ServerMessage message) => message switch
     {
+        WelcomeMessage { Left: not null } m => [64L, m.Rid, m.User, m.Conn, m.Node, m.HeartbeatMs, m.TimeoutMs, m.MaxFrame, m.ResumeToken, m.ResumeWindowMs, m.Resumed, m.Features,
+            m.Left.Cast<object?>().ToList()],
+        WelcomeMessage { Features: > 0 } m => [64L, m.Rid, m.User, m.Conn, m.Node, m.HeartbeatMs, m.TimeoutMs, m.MaxFrame, m.ResumeToken, m.ResumeWindowMs, m.Resumed, m.Features],
         WelcomeMessage { ResumeToken.Length: > 0 } m => [64L, m.Rid, m.User, m.Conn, m.Node, m.HeartbeatMs, m.TimeoutMs, m.MaxFrame, m.ResumeToken, m.ResumeWindowMs, m.Resumed],
         WelcomeMessage m => [64L, m.Rid, m.User, m.Conn, m.Node, m.HeartbeatMs, m.TimeoutMs, m.MaxFrame],
         OkMessage m => [65L, m.Rid],
@@ -227,6 +233,7 @@ public sealed class ProtocolDocExamplesTests
         PongMessage m => [72L, m.Rid],
         GoAwayMessage m => [73L, (long)m.Code, m.Text, m.ReconnectMs],
         OnlineStateMessage m => [74L, m.Rid, m.Online.Cast<object?>().ToList()],
+        RefreshedMessage m => [75L, m.Rid, m.Exp, m.Left.Cast<object?>().ToList()],
         _ => throw new InvalidOperationException($"no mapping for {message.Op}"),
     };
 
@@ -241,7 +248,8 @@ public sealed class ProtocolDocExamplesTests
         switch ((OpCode)op)
         {
             case OpCode.Hello:
-                ClientFrames.Hello(output, Rid(v[1]), (string?)v[3], v.Count > 4 ? (string?)v[4] : null, (int)Int(v[2]), v.Count > 5 ? (string?)v[5] : null);
+                ClientFrames.Hello(output, Rid(v[1]), (string?)v[3], v.Count > 4 ? (string?)v[4] : null, (int)Int(v[2]), v.Count > 5 ? (string?)v[5] : null,
+                    v.Count > 6 ? Rid(v[6]) : 0);
                 break;
             case OpCode.Join:
                 byte[]? meta = v.Count > 3 ? (byte[]?)v[3] : null;
@@ -257,8 +265,20 @@ public sealed class ProtocolDocExamplesTests
             case OpCode.Ping: ClientFrames.Ping(output, Rid(v[1])); break;
             case OpCode.Bye: ClientFrames.Bye(output); break;
             case OpCode.Online: ClientFrames.Online(output, Rid(v[1]), ((List<object?>)v[2]!).Cast<string>().ToList()); break;
+            case OpCode.Refresh: ClientFrames.Refresh(output, Rid(v[1]), (string)v[2]!); break;
+            case OpCode.Refreshed:
+            {
+                var left = (List<object?>)v[3]!;
+                MessagePackWriter w = ServerFrames.BeginRefreshed(output, Rid(v[1]), Int(v[2]), left.Count, out int start);
+                foreach (object? room in left) w.WriteString((string)room!);
+                ServerFrames.EndFrame(output, ref w, start);
+                break;
+            }
             case OpCode.Welcome:
-                if (v.Count > 8) ServerFrames.Welcome(output, Rid(v[1]), (string)v[2]!, (string)v[3]!, (string)v[4]!, Int(v[5]), Int(v[6]), (int)Int(v[7]), (string)v[8]!, Int(v[9]), (bool)v[10]!);
+                if (v.Count > 12) ServerFrames.Welcome(output, Rid(v[1]), (string)v[2]!, (string)v[3]!, (string)v[4]!, Int(v[5]), Int(v[6]), (int)Int(v[7]), (string)v[8]!, Int(v[9]), (bool)v[10]!, Rid(v[11]),
+                    ((List<object?>)v[12]!).Cast<string>().ToList());
+                else if (v.Count > 11) ServerFrames.Welcome(output, Rid(v[1]), (string)v[2]!, (string)v[3]!, (string)v[4]!, Int(v[5]), Int(v[6]), (int)Int(v[7]), (string)v[8]!, Int(v[9]), (bool)v[10]!, Rid(v[11]));
+                else if (v.Count > 8) ServerFrames.Welcome(output, Rid(v[1]), (string)v[2]!, (string)v[3]!, (string)v[4]!, Int(v[5]), Int(v[6]), (int)Int(v[7]), (string)v[8]!, Int(v[9]), (bool)v[10]!);
                 else ServerFrames.Welcome(output, Rid(v[1]), (string)v[2]!, (string)v[3]!, (string)v[4]!, Int(v[5]), Int(v[6]), (int)Int(v[7]));
                 break;
             case OpCode.Ok: ServerFrames.Ok(output, Rid(v[1])); break;

@@ -87,6 +87,12 @@ public sealed class MsgpackJsInteropTests(NodeMsgpack node) : IClassFixture<Node
         ["ONLINE empty"] = Client(b => ClientFrames.Online(b, 17, []),
             () => Arr(Op(OpCode.Online), Int(17), Arr()),
             r => Assert.Equal(0, r.UserCount)),
+        ["HELLO features"] = Client(b => ClientFrames.Hello(b, 18, "alice", "unity/1.2", features: ProtocolFeatures.Refresh),
+            () => Arr(Op(OpCode.Hello), Int(18), Int(1), Str("alice"), Str("unity/1.2"), Nil(), Int(1)),
+            r => { Assert.Equal((true, 1u, false), (r.HasFeatures, r.Features, r.HasResume)); }),
+        ["REFRESH"] = Client(b => ClientFrames.Refresh(b, 19, "h.p.s"),
+            () => Arr(Op(OpCode.Refresh), Int(19), Str("h.p.s")),
+            r => Assert.Equal((OpCode.Refresh, 19u, "h.p.s"), (r.Op, r.Rid, Text(r.Credential)))),
 
         ["WELCOME"] = Server(b => ServerFrames.Welcome(b, 1, "alice", "c-1", "node-a", 5000, 15000, 65536),
             () => Arr(Op(OpCode.Welcome), Int(1), Str("alice"), Str("c-1"), Str("node-a"), Int(5000), Int(15000), Int(65536)),
@@ -148,6 +154,16 @@ public sealed class MsgpackJsInteropTests(NodeMsgpack node) : IClassFixture<Node
                 ServerFrames.EndFrame(b, ref w, start);
             },
             () => Arr(Op(OpCode.OnlineState), Int(8), Arr(Str("alice"), Str("🎮"))), new OnlineStateMessage(8, ["alice", "🎮"])),
+        ["WELCOME features"] = Server(b => ServerFrames.Welcome(b, 2, "alice", "c-1", "node-a", 5000, 15000, 65536, "", 0, false, ProtocolFeatures.Refresh),
+            () => Arr(Op(OpCode.Welcome), Int(2), Str("alice"), Str("c-1"), Str("node-a"), Int(5000), Int(15000), Int(65536), Str(""), Int(0), Bool(false), Int(1)),
+            new WelcomeMessage(2, "alice", "c-1", "node-a", 5000, 15000, 65536, "", 0, false, ProtocolFeatures.Refresh)),
+        ["REFRESHED"] = Server(b =>
+            {
+                MessagePackWriter w = ServerFrames.BeginRefreshed(b, 9, 1_900_000_000, 1, out int start);
+                w.WriteString(Room);
+                ServerFrames.EndFrame(b, ref w, start);
+            },
+            () => Arr(Op(OpCode.Refreshed), Int(9), Int(1_900_000_000), Arr(Str(Room))), new RefreshedMessage(9, 1_900_000_000, [Room])),
     };
 
     public static TheoryData<string> CaseNames => [.. Cases.Keys];

@@ -45,6 +45,29 @@ public sealed class ClientRequestDecoderTests
     }
 
     [Fact]
+    public void Hello_features_are_a_uint32_or_nil_and_written_with_a_nil_resume_when_none_is_asked()
+    {
+        Assert.False(RoundTrip(b => ClientFrames.Hello(b, 1, "alice", "c", resume: "")).HasFeatures);
+        ClientRequest knows = RoundTrip(b => ClientFrames.Hello(b, 1, "alice", null, features: ProtocolFeatures.Refresh));
+        Assert.Equal((true, ProtocolFeatures.Refresh, false), (knows.HasFeatures, knows.Features, knows.HasResume));
+        ClientRequest both = RoundTrip(b => ClientFrames.Hello(b, 1, "alice", "c", resume: "tok", features: 5));
+        Assert.Equal((5u, "tok", "c"), (both.Features, Text(both.ResumeToken), Text(both.ClientName)));
+        Assert.False(DecodeClient(new Raw().FixArray(7).FixInt(1).FixInt(1).FixInt(1).FixStr("a").Nil().Nil().Nil().ToArray()).HasFeatures);
+        Assert.Throws<ProtocolException>(() => DecodeClient(new Raw().FixArray(7).FixInt(1).FixInt(1).FixInt(1).FixStr("a").Nil().Nil().FixStr("1").ToArray()));
+        Assert.Throws<ProtocolException>(() => DecodeClient(new Raw().FixArray(7).FixInt(1).FixInt(1).FixInt(1).FixStr("a").Nil().Nil().FixInt(-1).ToArray()));
+    }
+
+    [Fact]
+    public void Refresh_carries_its_credential_and_refuses_nil_or_a_missing_one()
+    {
+        ClientRequest refresh = RoundTrip(b => ClientFrames.Refresh(b, 9, "h.c.s"));
+        Assert.Equal((OpCode.Refresh, 9u, true, "h.c.s"), (refresh.Op, refresh.Rid, refresh.HasCredential, Text(refresh.Credential)));
+        Assert.Throws<ProtocolException>(() => DecodeClient(new Raw().FixArray(3).FixInt(11).FixInt(9).Nil().ToArray()));
+        Assert.Throws<ProtocolException>(() => DecodeClient(new Raw().FixArray(2).FixInt(11).FixInt(9).ToArray()));
+        Assert.Throws<ProtocolException>(() => DecodeClient(new Raw().FixArray(3).FixInt(11).FixInt(9).Bytes(0xc4, 1, 0x41).ToArray()));
+    }
+
+    [Fact]
     public void Hello_with_nil_credential_and_absent_client()
     {
         byte[] body = Body(b => ClientFrames.Hello(b, uint.MaxValue, null, null, version: 300));
@@ -246,8 +269,9 @@ public sealed class ClientRequestDecoderTests
     {
         var fullCounts = new Dictionary<OpCode, int>
         {
-            [OpCode.Hello] = 5, [OpCode.Join] = 6, [OpCode.Leave] = 3, [OpCode.Publish] = 4, [OpCode.Update] = 4,
+            [OpCode.Hello] = 7, [OpCode.Join] = 6, [OpCode.Leave] = 3, [OpCode.Publish] = 4, [OpCode.Update] = 4,
             [OpCode.Presence] = 4, [OpCode.Count] = 3, [OpCode.Ping] = 2, [OpCode.Bye] = 1, [OpCode.Online] = 3,
+            [OpCode.Refresh] = 3,
         };
         int tested = 0;
         foreach ((string name, byte[] frame) in SampleFrames.Client)

@@ -35,6 +35,48 @@ public sealed class ServerMessageDecoderTests
     }
 
     [Fact]
+    public void Welcome_of_a_resume_that_left_rooms_has_left_after_features_0_when_hello_sent_none()
+    {
+        WelcomeMessage m = RoundTrip<WelcomeMessage>(b => ServerFrames.Welcome(b, 1, "u", "c-1", "n", 5000, 15000, 65536, "t.c-1", 10_000, true, null, ["b", "c"]));
+        Assert.Equal((true, 0u), (m.Resumed, m.Features));
+        Assert.Equal(["b", "c"], m.Left);
+        Assert.Equal(ProtocolFeatures.Refresh,
+            RoundTrip<WelcomeMessage>(b => ServerFrames.Welcome(b, 1, "u", "c-1", "n", 5000, 15000, 65536, "t.c-1", 10_000, true, ProtocolFeatures.Refresh, ["b"])).Features);
+        // No room left: no thirteenth element (and no twelfth when HELLO sent no features), byte for byte the WELCOME before.
+        using var none = new FrameBuffer();
+        ServerFrames.Welcome(none, 1, "u", "c-1", "n", 5000, 15000, 65536, "t.c-1", 10_000, true, null, []);
+        using var before = new FrameBuffer();
+        ServerFrames.Welcome(before, 1, "u", "c-1", "n", 5000, 15000, 65536, "t.c-1", 10_000, true);
+        Assert.Equal(before.WrittenSpan.ToArray(), none.WrittenSpan.ToArray());
+        Assert.Null(RoundTrip<WelcomeMessage>(b => ServerFrames.Welcome(b, 1, "u", "c-1", "n", 5000, 15000, 65536, "t", 10, true)).Left);
+    }
+
+    [Fact]
+    public void Welcome_with_features_and_refreshed()
+    {
+        WelcomeMessage m = RoundTrip<WelcomeMessage>(b => ServerFrames.Welcome(b, 1, "u", "c-1", "n", 5000, 15000, 65536, "", 0, false, ProtocolFeatures.Refresh));
+        Assert.Equal(new WelcomeMessage(1, "u", "c-1", "n", 5000, 15000, 65536, "", 0, false, ProtocolFeatures.Refresh), m);
+        // An older server sends no features: the client must not send REFRESH.
+        Assert.Equal(0u, RoundTrip<WelcomeMessage>(b => ServerFrames.Welcome(b, 1, "u", "c-1", "n", 5000, 15000, 65536, "t", 10, false)).Features);
+
+        RefreshedMessage r = RoundTrip<RefreshedMessage>(b =>
+        {
+            MessagePackWriter w = ServerFrames.BeginRefreshed(b, 7, 1_900_000_000, 2, out int start);
+            w.WriteString("game:1");
+            w.WriteString("game:2");
+            ServerFrames.EndFrame(b, ref w, start);
+        });
+        Assert.Equal((7u, 1_900_000_000L), (r.Rid, r.Exp));
+        Assert.Equal(["game:1", "game:2"], r.Left);
+        Assert.Empty(RoundTrip<RefreshedMessage>(b =>
+        {
+            MessagePackWriter w = ServerFrames.BeginRefreshed(b, 8, 1, 0, out int start);
+            ServerFrames.EndFrame(b, ref w, start);
+        }).Left);
+        Assert.Throws<ProtocolException>(() => DecodeServer(new Raw().FixArray(3).FixInt(75).FixInt(7).FixInt(1).ToArray()));
+    }
+
+    [Fact]
     public void Welcome_resume_token_must_be_a_str()
     {
         byte[] body = new Raw().FixArray(9).FixInt(64).FixInt(1).FixStr("u").FixStr("c").FixStr("n").FixInt(5).FixInt(15).FixInt(64).FixInt(1).ToArray();

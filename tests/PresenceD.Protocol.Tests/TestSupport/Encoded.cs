@@ -44,7 +44,8 @@ internal static class Encoded
         foreach (ReadOnlySequence<byte> user in r.EnumerateUsers()) users.Add(Text(user));
         return $"op={r.Op} rid={r.Rid} version={r.Version} cred={r.HasCredential}:{Hex(r.Credential)} client={Hex(r.ClientName)} " +
             $"room={Hex(r.Room)} meta={r.HasMeta}:{Hex(r.Meta)} since={r.HasSince}:{Hex(r.SinceEpoch)}:{r.SinceOffset} " +
-            $"will={r.HasWill}:{Hex(r.Will)} payload={Hex(r.Payload)} limit={r.HasLimit}:{r.Limit} users={r.UserCount}:[{string.Join(",", users)}]";
+            $"will={r.HasWill}:{Hex(r.Will)} payload={Hex(r.Payload)} limit={r.HasLimit}:{r.Limit} users={r.UserCount}:[{string.Join(",", users)}] " +
+            $"resume={r.HasResume}:{Hex(r.ResumeToken)} features={r.HasFeatures}:{r.Features}";
     }
 
     /// <summary>Every field of a server message, member lists included.</summary>
@@ -55,6 +56,7 @@ internal static class Encoded
         PresenceDiffMessage d => $"{d with { Joins = [], Leaves = [] }} joins={Describe(d.Joins)} leaves={Describe(d.Leaves)}",
         RoomMessage r => $"{r with { Payload = [] }} payload={Convert.ToHexString(r.Payload)}",
         OnlineStateMessage o => $"{o with { Online = [] }} online=[{string.Join(",", o.Online)}]",
+        RefreshedMessage r => $"{r with { Left = [] }} left=[{string.Join(",", r.Left)}]",
         _ => m.ToString(),
     };
 

@@ -30,12 +30,15 @@ internal static class SampleFrames
         ("bye", Encoded.Frame(ClientFrames.Bye)),
         ("online", Encoded.Frame(b => ClientFrames.Online(b, 15, ["alice", "bob", "ünï"]))),
         ("online-empty", Encoded.Frame(b => ClientFrames.Online(b, 16, []))),
+        ("hello-features", Encoded.Frame(b => ClientFrames.Hello(b, 17, "alice", "unity/1.2", resume: "", features: ProtocolFeatures.Refresh))),
+        ("refresh", Encoded.Frame(b => ClientFrames.Refresh(b, 18, "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln"))),
     ];
 
     public static IReadOnlyList<(string Name, byte[] Frame)> Server { get; } =
     [
-        // With the resume fields: elements after them are the trailing ones (an 8-element WELCOME is decoded in ServerMessageDecoderTests).
-        ("welcome", Encoded.Frame(b => ServerFrames.Welcome(b, 1, "alice", "c-1", "node-a", 5000, 15000, 65536, "tok.c-1", 10000, true))),
+        // With the resume fields and features: elements after them are the trailing ones (an 8-element WELCOME is decoded in ServerMessageDecoderTests).
+        ("welcome", Encoded.Frame(b => ServerFrames.Welcome(b, 1, "alice", "c-1", "node-a", 5000, 15000, 65536, "tok.c-1", 10000, true, ProtocolFeatures.Refresh))),
+        ("welcome with left", Encoded.Frame(b => ServerFrames.Welcome(b, 1, "alice", "c-1", "node-a", 5000, 15000, 65536, "tok.c-1", 10000, true, null, ["b", "c"]))),
         ("ok", Encoded.Frame(b => ServerFrames.Ok(b, 2))),
         ("error", Encoded.Frame(b => ServerFrames.Error(b, 3, ErrorCode.NotJoined, "not joined"))),
         ("joined", Encoded.Frame(b => Joined(b, 4, recovered: true, ("alice", "c-1", [1]), ("bob", "c-2", null)))),
@@ -65,6 +68,13 @@ internal static class SampleFrames
             MessagePackWriter w = ServerFrames.BeginOnlineState(b, 8, 2, out int start);
             w.WriteString("alice");
             w.WriteString("ünï");
+            ServerFrames.EndFrame(b, ref w, start);
+        })),
+        ("refreshed", Encoded.Frame(b =>
+        {
+            MessagePackWriter w = ServerFrames.BeginRefreshed(b, 10, 1_900_000_000, 2, out int start);
+            w.WriteString("game:1");
+            w.WriteString(UnicodeRoom);
             ServerFrames.EndFrame(b, ref w, start);
         })),
     ];

@@ -27,6 +27,8 @@ public sealed class ConfigLoaderTests : IDisposable
         { "send_queue_limit", "lots", "is not a size" },
         { "resume_window", "2h", "must be at most 1h" },
         { "resume_buffer", "big", "is not a size" },
+        { "resume_max_sessions", "-1", "is not a whole number" },
+        { "resume_max_sessions", "20000000", "out of range" },
         { "buffer_pool_max", "-1mb", "is not a size" },
         { "buffer_pool_trim_interval", "often", "is not a duration" },
         { "max_rooms_per_connection", "0", "out of range" },
@@ -49,15 +51,19 @@ public sealed class ConfigLoaderTests : IDisposable
         { "node_id", "has space", "is not a node id" },
         { "drain_timeout", "x", "is not a duration" },
         { "proxy_protocol", "maybe", "is not on|off" },
+        { "io_engine", "kqueue", "is not one of epoll|io_uring" },
         { "log_level", "verbose", "is not one of trace|debug|info|warning|error" },
         { "timer_tick", "0ms", "must be at least 1ms" },
+        { "tls", "maybe", "is not one of off|on|optional" },
+        { "tls_min_version", "1.1", "is not one of 1.2|1.3" },
+        { "admin_tls", "sometimes", "is not on|off" },
     };
 
     [Fact]
     public void Every_key_except_a_free_form_path_has_a_bad_value_case()
     {
         var covered = BadValues.Select(row => (string)row[0]).ToHashSet();
-        var expected = ConfigKeys.All.Select(k => k.Name).Where(n => n is not ("jwt_secret_file" or "jwt_public_key_file")).ToHashSet();
+        var expected = ConfigKeys.All.Select(k => k.Name).Where(n => n is not ("jwt_secret_file" or "jwt_public_key_file" or "tls_cert_file" or "tls_key_file")).ToHashSet();
         Assert.Equal(expected.Order(), covered.Order());
     }
 
@@ -312,6 +318,7 @@ public sealed class ConfigLoaderTests : IDisposable
             "presence_limit", "online_max", "publish_rate", "publish_burst", "history_rooms", "history_size", "history_ttl",
             "heartbeat_interval", "heartbeat_timeout", "frame_timeout", "hello_timeout", "close_linger", "jwt_leeway", "drain_timeout",
             "sweep_interval", "subscription_audit_interval", "buffer_pool_max", "buffer_pool_trim_interval", "resume_window", "resume_buffer",
+            "resume_max_sessions",
         ];
         Assert.Equal(expected.Order(), ConfigKeys.All.Where(k => k.Reloadable).Select(k => k.Name).Order());
     }

@@ -64,7 +64,7 @@ public sealed class FrameTimeoutTests
         for (int i = 1; i <= 8; i++)
         {
             await client.SendRawAsync(new byte[] { 0, 0, 0, 3, 0x92 });
-            await Task.Delay(60);
+            await Task.Delay(60); // the gap is the test: the frame spans two reads
             await client.SendRawAsync(new byte[] { 0x08, (byte)i }); // the rest of PING [8, i]
             Assert.Equal((uint)i, (await client.ExpectAsync<PongMessage>()).Rid);
         }
@@ -83,7 +83,7 @@ public sealed class FrameTimeoutTests
         await client.SendAsync(f => ClientFrames.Ping(f, 1));
         Assert.Equal(1u, (await client.ExpectAsync<PongMessage>()).Rid);
         long pinged = Environment.TickCount64;
-        await Task.Delay(700);
+        await Task.Delay(700); // the silence is the test: the byte comes 700 ms after the PING
         await client.SendRawAsync(new byte[] { 0 });
         List<ServerMessage> frames = await client.ReadUntilClosedAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(ErrorCode.Timeout, Assert.IsType<GoAwayMessage>(Assert.Single(frames)).Code);

@@ -45,6 +45,7 @@ public sealed class LingerCloseTests
         {
             await using TestServer server = TestServer.Start();
             await using RawClient client = await RawClient.HelloAsync(server.EndPoint);
+            // The drain starts while the client writes: the 50 ms place the race, they wait for no event.
             Task drain = Task.Delay(50).ContinueWith(_ => server.Server.DrainAsync(TimeSpan.FromSeconds(5))).Unwrap();
             (List<ServerMessage> frames, string end) = await client.WriteThenReadLateAsync(Pings, Junk);
             await client.DisposeAsync(); // the drain waits for the lingering socket until the client closes
@@ -187,7 +188,7 @@ public sealed class LingerCloseTests
                 {
                 }
             });
-            await Task.Delay(readAfter ?? TimeSpan.FromMilliseconds(100));
+            await Task.Delay(readAfter ?? TimeSpan.FromMilliseconds(100)); // reading late is the test: the server's last frames wait in its send buffer
             (List<ServerMessage> frames, string end) = await ReadToEndAsync();
             await stop.CancelAsync();
             await writer;

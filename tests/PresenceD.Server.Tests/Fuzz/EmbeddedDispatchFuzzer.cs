@@ -54,6 +54,9 @@ internal sealed class EmbeddedDispatchFuzzer(PresenceServer server, int seed)
         {
             for (int i = 0; i < 64; i++) Step();
             foreach (Session? session in _live) session?.Connection.Outbound.DiscardPending();
+            // Now and then the suspended sessions end as their window would (the harness runs no timer wheel), so the
+            // resume_max_sessions places free up and suspensions, resumes and refusals all go on.
+            if (_random.Next(16) == 0) EndSuspended();
         }
     }
 
@@ -66,6 +69,12 @@ internal sealed class EmbeddedDispatchFuzzer(PresenceServer server, int seed)
             _live[i] = null;
         }
     }
+
+    /// <summary>
+    /// Ends, as the drain does, the sessions a HELLO with a resume field made resumable and their close suspended: the
+    /// harness runs no timer wheel, so their resume_window would never pass.
+    /// </summary>
+    public int EndSuspended() => _dispatcher.EndSuspendedSessions();
 
     /// <summary>One chunk of one client's stream: a few frames, some mutated, sometimes cut short.</summary>
     private void Step()
@@ -138,7 +147,51 @@ internal sealed class EmbeddedDispatchFuzzer(PresenceServer server, int seed)
     [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.Field, Name = "_handler")]
     private static extern ref IConnectionHandler HandlerOf(Connection connection);
 
-    private void WriteHello() => ClientFrames.Hello(_frames, (uint)_random.Next(4), Pick(Users), _random.Next(4) == 0 ? null : "fuzz");
+    /// <summary>
+    /// HELLO, sometimes resumable: no resume field, "" (a new resumable session), the token a WELCOME gave one of the
+    /// fuzzed sessions (live, suspended, resumed or ended; mostly as its own user, sometimes as another), that token
+    /// with one character changed, or garbage.
+    /// </summary>
+    private void WriteHello()
+    {
+        string user = Pick(Users);
+        string? resume = _random.Next(6) switch
+        {
+            0 or 1 => null,
+            2 => "",
+            3 or 4 => IssuedToken(ref user),
+            _ => Garbled(IssuedToken(ref user)),
+        };
+        ClientFrames.Hello(_frames, (uint)_random.Next(4), user, _random.Next(4) == 0 ? null : "fuzz", resume: resume,
+            features: _random.Next(2) == 0 ? 0 : (uint)_random.Next(1, 4));
+    }
+
+    /// <summary>
+    /// The resume token WELCOME gave a random fuzzed session (what <see cref="Session.ResumeToken"/> holds), and, three
+    /// times in four, that session's user in <paramref name="user"/>; "" when none was resumable yet.
+    /// </summary>
+    private string IssuedToken(ref string user)
+    {
+        for (int tries = 0; tries < 8 && _all.Count > 0; tries++)
+        {
+            Session issued = _all[_random.Next(_all.Count)];
+            if (issued.ResumeToken.Length == 0) continue;
+            if (_random.Next(4) != 0 && issued.User.Length > 0) user = issued.User;
+            return issued.ResumeToken;
+        }
+        return "";
+    }
+
+    /// <summary>A token with one character changed, cut short, or random text (with a dot, as tokens have).</summary>
+    private string Garbled(string token) => _random.Next(3) switch
+    {
+        0 when token.Length > 0 => token.Remove(_random.Next(token.Length), 1).Insert(_random.Next(token.Length), ((char)_random.Next(33, 127)).ToString()),
+        1 when token.Length > 0 => token[.._random.Next(token.Length)],
+        _ => Convert.ToBase64String(BitConverter.GetBytes(_random.NextInt64())) + "." + Pick(Users),
+    };
+
+    /// <summary>What resumable sessions did under the fuzz (suspended, resumed, refused at resume_max_sessions...).</summary>
+    public ResumeCounters ResumeCounters => _dispatcher.ResumeCounters;
 
     private void WriteRequest()
     {
@@ -146,7 +199,7 @@ internal sealed class EmbeddedDispatchFuzzer(PresenceServer server, int seed)
         string room = _random.Next(8) == 0 ? Pick(Rooms) : Pick(Rooms, 4);
         byte[] bytes = new byte[_random.Next(0, 64)];
         _random.NextBytes(bytes);
-        switch (_random.Next(12))
+        switch (_random.Next(13))
         {
             case 0: ClientFrames.Join(_frames, rid, room, bytes, hasMeta: _random.Next(2) == 0); break;
             case 1: ClientFrames.Leave(_frames, rid, room); break;
@@ -159,6 +212,7 @@ internal sealed class EmbeddedDispatchFuzzer(PresenceServer server, int seed)
             case 8: ClientFrames.Online(_frames, rid, [Pick(Users), Pick(Users)]); break;
             case 9: if (_random.Next(8) == 0) ClientFrames.Bye(_frames); else ClientFrames.Join(_frames, rid, room); break;
             case 10: WriteHello(); break; // HELLO repeated: a protocol error
+            case 11: ClientFrames.Refresh(_frames, rid, _random.Next(2) == 0 ? Pick(Users) : "a.b.c"); break; // auth none: BAD_REQUEST
             default: WriteGarbage(bytes); break;
         }
     }
@@ -169,7 +223,7 @@ internal sealed class EmbeddedDispatchFuzzer(PresenceServer server, int seed)
         if (bytes.Length > 1 && _random.Next(2) == 0)
         {
             bytes[0] = (byte)(0x90 | _random.Next(8));
-            bytes[1] = (byte)_random.Next(12);
+            bytes[1] = (byte)_random.Next(13);
         }
         Span<byte> prefix = stackalloc byte[ProtocolConstants.LengthPrefixSize];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(prefix, (uint)bytes.Length);

@@ -78,6 +78,16 @@ internal sealed class TestServer : IAsyncDisposable
     private static ServerOptions Options(Action<ServerOptions>? configure)
     {
         var options = new ServerOptions { Bind = "127.0.0.1", Port = 0, TimerTick = TimeSpan.FromMilliseconds(20) };
+        // test.sh runs the server tests once more on the other engine: every behaviour holds on both.
+        if (Environment.GetEnvironmentVariable("PRESENCED_TEST_IO_ENGINE") is { Length: > 0 } engine)
+        {
+            options.IoEngine = engine switch
+            {
+                "epoll" => IoEngine.Epoll,
+                "io_uring" => IoEngine.IoUring,
+                _ => throw new InvalidOperationException($"PRESENCED_TEST_IO_ENGINE={engine}: epoll or io_uring"),
+            };
+        }
         configure?.Invoke(options);
         return options;
     }

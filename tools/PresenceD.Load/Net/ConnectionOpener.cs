@@ -39,7 +39,7 @@ internal static class ConnectionOpener
             {
                 try
                 {
-                    LoadConnection connection = await LoadConnection.OpenAsync(context.Server, SourceAddress(i, sources), userOf(i), context.Stats, cancellation);
+                    LoadConnection connection = await LoadConnection.OpenAsync(context.Server, SourceAddress(i, sources), userOf(i), context.Stats, context.Tls, cancellation);
                     setup(i, connection);
                     connection.Flush();
                     context.Heartbeats.Add(connection);

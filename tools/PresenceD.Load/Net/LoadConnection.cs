@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using PresenceD.Client.Internal;
 using PresenceD.Load.Measurement;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Framing;
@@ -13,7 +15,7 @@ namespace PresenceD.Load.Net;
 /// <summary>
 /// One raw load connection speaking the protocol through the shared codec: a receive loop that counts MESSAGE
 /// deliveries and their latency without allocating, and a locked output buffer that callers fill and
-/// <see cref="Flush"/> (so a publisher can send a whole window with one system call).
+/// <see cref="Flush"/> (so a publisher can send a whole window with one system call; over TLS, one TLS write).
 /// </summary>
 internal sealed class LoadConnection
 {
@@ -21,6 +23,7 @@ internal sealed class LoadConnection
     private const int IpBindAddressNoPort = 24;
 
     private readonly Socket _socket;
+    private readonly SslStream? _tls; // --tls; null: the socket is read and written directly
     private readonly LoadStats _stats;
     private readonly FrameBuffer _out = new(256);
     private readonly TaskCompletionSource<WelcomeMessage> _welcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -30,9 +33,10 @@ internal sealed class LoadConnection
     private volatile bool _byeSent;
     private long _lastSendTimestamp;
 
-    private LoadConnection(Socket socket, LoadStats stats)
+    private LoadConnection(Socket socket, SslStream? tls, LoadStats stats)
     {
         _socket = socket;
+        _tls = tls;
         _stats = stats;
         _lastSendTimestamp = Stopwatch.GetTimestamp();
     }
@@ -48,10 +52,11 @@ internal sealed class LoadConnection
 
     public long LastSendTimestamp => Volatile.Read(ref _lastSendTimestamp);
 
-    /// <summary>Connects (from <paramref name="source"/> when given) and completes HELLO as <paramref name="user"/>.</summary>
-    public static async Task<LoadConnection> OpenAsync(IPEndPoint server, IPAddress? source, string user, LoadStats stats, CancellationToken cancellation)
+    /// <summary>Connects (from <paramref name="source"/> when given), runs the TLS handshake when <paramref name="tls"/> is given, and completes HELLO as <paramref name="user"/>.</summary>
+    public static async Task<LoadConnection> OpenAsync(IPEndPoint server, IPAddress? source, string user, LoadStats stats, TlsHandshake? tls, CancellationToken cancellation)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        SslStream? stream;
         try
         {
             if (source is not null)
@@ -61,13 +66,14 @@ internal sealed class LoadConnection
                 socket.Bind(new IPEndPoint(source, 0));
             }
             await socket.ConnectAsync(server, cancellation);
+            stream = tls is null ? null : await tls.AuthenticateAsync(socket, server.ToString(), TimeSpan.FromSeconds(15), cancellation);
         }
         catch
         {
             socket.Dispose();
             throw;
         }
-        var connection = new LoadConnection(socket, stats);
+        var connection = new LoadConnection(socket, stream, stats);
         stats.AddOpened();
         _ = connection.ReceiveLoopAsync();
         lock (connection._out) ClientFrames.Hello(connection._out, 1, user, "presence-load");
@@ -124,10 +130,11 @@ internal sealed class LoadConnection
             try
             {
                 ReadOnlySpan<byte> data = _out.WrittenSpan;
-                for (int sent = 0; sent < data.Length;) sent += _socket.Send(data[sent..]);
+                if (_tls is not null) _tls.Write(data);
+                else for (int sent = 0; sent < data.Length;) sent += _socket.Send(data[sent..]);
                 Volatile.Write(ref _lastSendTimestamp, Stopwatch.GetTimestamp());
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
             {
                 if (!_closing) _stats.Error("send: " + Describe(e));
                 _closing = true;
@@ -156,6 +163,7 @@ internal sealed class LoadConnection
         catch (SocketException)
         {
         }
+        _tls?.Dispose();
         _socket.Dispose();
         lock (_out) _out.Release();
     }
@@ -169,7 +177,9 @@ internal sealed class LoadConnection
             while (true)
             {
                 if (filled == buffer.Length) buffer = Grow(buffer, filled);
-                int read = await _socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None);
+                int read = _tls is null
+                    ? await _socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None)
+                    : await _tls.ReadAsync(buffer.AsMemory(filled));
                 if (read == 0)
                 {
                     if (!_closing && !_byeSent)

@@ -60,7 +60,7 @@ internal static class ChurnScenario
             LoadConnection connection;
             try
             {
-                connection = await LoadConnection.OpenAsync(context.Server, null, "churn" + worker, context.Stats, context.Cancellation);
+                connection = await LoadConnection.OpenAsync(context.Server, null, "churn" + worker, context.Stats, context.Tls, context.Cancellation);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
