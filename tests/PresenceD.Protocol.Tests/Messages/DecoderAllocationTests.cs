@@ -2,12 +2,13 @@ using System.Buffers;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
 using PresenceD.Protocol.Tests.TestSupport;
+using PresenceD.Tests.Shared;
 
 namespace PresenceD.Protocol.Tests.Messages;
 
 /// <summary>
 /// The server's decode path allocates nothing, and no decoder allocates in proportion to a declared length.
-/// Measured with the current thread's exact allocation counter, after a warm-up run.
+/// Measured with the current thread's exact allocation counter (<see cref="Allocations"/>).
 /// </summary>
 public sealed class DecoderAllocationTests
 {
@@ -99,11 +100,5 @@ public sealed class DecoderAllocationTests
         });
     }
 
-    private static long Measure(Action action)
-    {
-        action();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
+    private static long Measure(Action action) => Allocations.Least(action);
 }
