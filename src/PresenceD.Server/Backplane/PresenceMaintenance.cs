@@ -88,7 +88,7 @@ internal sealed class PresenceMaintenance
                 calls.Add(refresh);
                 kinds.Add((broker, false));
             }
-            calls.Add(new ScriptCall(_backplane.Scripts.Sweep, broker.Keys.Members, [_backplane.GapMaxMs, broker.Keys.ChannelName, SweepLimit]));
+            calls.Add(new ScriptCall(_backplane.Scripts.Sweep, broker.Keys.Members, [_backplane.GapMaxMs, broker.Keys.ChannelName, SweepLimit, _backplane.EntryTtlMs]));
             kinds.Add((broker, true));
         }
         RedisResult[] results = await RunAllAsync(calls).ConfigureAwait(false);

@@ -164,7 +164,7 @@ internal sealed class RedisBackplane : IBackplane
     /// <param name="credit">True for a node that holds and refreshes the room: it may credit a pause to the slot's clock (clock.lua).</param>
     internal async Task<IReadOnlyList<RemoteMember>> ReadSnapshotAsync(RoomKeys keys, bool credit)
     {
-        RedisResult result = await Gateway.RunAsync((keys, args: new RedisValue[] { GapMaxMs, credit ? 1 : 0 }, script: Scripts.Snapshot), static (db, s) =>
+        RedisResult result = await Gateway.RunAsync((keys, args: new RedisValue[] { GapMaxMs, credit ? 1 : 0, EntryTtlMs }, script: Scripts.Snapshot), static (db, s) =>
             db.ScriptEvaluateAsync(s.script, s.keys.Members, s.args)).ConfigureAwait(false);
         var members = new List<RemoteMember>();
         foreach (RedisResult stored in (RedisResult[])result!)

@@ -1,7 +1,7 @@
 -- Extends the expiry of a chunk of this node's members of one room. KEYS: zset, hash, clock.
 -- ARGV: ttl ms, key ttl ms, gapmax, conn... Returns the conns that were no longer there (swept while
 -- this node could not refresh them), which the node then writes again.
-local now = pd_now(KEYS[3], tonumber(ARGV[3]), true)
+local now = pd_now(KEYS[3], tonumber(ARGV[3]), tonumber(ARGV[1]), true)
 local expiry = now + tonumber(ARGV[1])
 local missing = {}
 for i = 4, #ARGV do
