@@ -32,7 +32,7 @@ internal static class LoadApp
 
     internal static RootCommand BuildCommand(TextWriter output, TextWriter error, Terminal terminal, Func<LoadOptions, LoadOptions> adjust)
     {
-        var server = new Option<string>("--server") { Description = "Server address host:port", DefaultValueFactory = _ => "127.0.0.1:7400", Recursive = true };
+        var server = new Option<string>("--server") { Description = "Server address host:port, or several comma-separated (nodes of one cluster): connection i goes to server i modulo their count", DefaultValueFactory = _ => "127.0.0.1:7400", Recursive = true };
         var duration = new Option<string>("--duration") { Description = "Measured time (10s, 500ms, 2m)", DefaultValueFactory = _ => "10s", Recursive = true };
         var warmup = new Option<string>("--warmup") { Description = "Unmeasured warm-up before fanout/rooms", DefaultValueFactory = _ => "1s", Recursive = true };
         var payload = new Option<int>("--payload") { Description = "Payload bytes (at least 8: the send timestamp)", DefaultValueFactory = _ => 64, Recursive = true };
@@ -102,7 +102,12 @@ internal static class LoadApp
 
         LoadOptions Common(ParseResult p, string scenario)
         {
-            if (!ServerAddress.TryParse(p.GetValue(server), out ServerAddress address)) throw new ArgumentException($"--server: '{p.GetValue(server)}' is not host:port");
+            var addresses = new List<ServerAddress>();
+            foreach (string one in (p.GetValue(server) ?? "").Split(','))
+            {
+                if (!ServerAddress.TryParse(one.Trim(), out ServerAddress address)) throw new ArgumentException($"--server: '{one}' is not host:port");
+                addresses.Add(address);
+            }
             if (!LoadOptions.TryParseDuration(p.GetValue(duration), out TimeSpan measured)) throw new ArgumentException($"--duration: '{p.GetValue(duration)}' is not a duration");
             if (!LoadOptions.TryParseDuration(p.GetValue(warmup), out TimeSpan warm)) throw new ArgumentException($"--warmup: '{p.GetValue(warmup)}' is not a duration");
             TimeSpan every = TimeSpan.Zero;
@@ -110,7 +115,7 @@ internal static class LoadApp
             return new LoadOptions
             {
                 Scenario = scenario,
-                Server = address,
+                Servers = addresses,
                 Duration = measured,
                 Warmup = warm,
                 Payload = p.GetValue(payload),
@@ -188,12 +193,14 @@ internal static class LoadApp
             await error.WriteLineAsync("presence-load: " + problem);
             return 1;
         }
-        IPEndPoint endpoint;
-        TlsHandshake? tlsHandshake;
+        var targets = new List<LoadTarget>();
         try
         {
-            tlsHandshake = options.Tls ? TlsHandshake.Create(options.Server.Host, options.CaFile, options.Insecure) : null;
-            endpoint = await ResolveAndProbeAsync(options.Server, tlsHandshake, cancellation);
+            foreach (ServerAddress address in options.Servers)
+            {
+                TlsHandshake? tlsHandshake = options.Tls ? TlsHandshake.Create(address.Host, options.CaFile, options.Insecure) : null;
+                targets.Add(new LoadTarget(await ResolveAndProbeAsync(address, tlsHandshake, cancellation), tlsHandshake));
+            }
         }
         catch (Exception e) when (e is LoadException or PresenceTlsException)
         {
@@ -214,14 +221,13 @@ internal static class LoadApp
         var result = new LoadResult
         {
             Scenario = options.Scenario,
-            Server = options.Server.ToString(),
+            Server = string.Join(',', options.Servers),
             Payload = options.Payload,
             IntervalSeconds = options.Interval.TotalSeconds,
         };
         bool headerShown = false;
-        using var context = new LoadContext(options, endpoint, cancellation)
+        using var context = new LoadContext(options, targets, cancellation)
         {
-            Tls = tlsHandshake,
             HdrLog = hdrLog,
             OnIntervalRow = liveRows
                 ? row =>

@@ -5,23 +5,27 @@ using PresenceD.Load.Reporting;
 
 namespace PresenceD.Load;
 
-/// <summary>What a scenario runs with: options, the resolved server, shared counters, the heartbeat pump, and its phase for the progress display.</summary>
-internal sealed class LoadContext(LoadOptions options, IPEndPoint server, CancellationToken cancellation) : IDisposable
+/// <summary>One server a run connects to: its resolved address, and the TLS handshake for its name (null for plain TCP).</summary>
+internal sealed record LoadTarget(IPEndPoint Endpoint, PresenceD.Client.Internal.TlsHandshake? Tls);
+
+/// <summary>What a scenario runs with: options, the resolved servers, shared counters, the heartbeat pump, and its phase for the progress display.</summary>
+internal sealed class LoadContext(LoadOptions options, IReadOnlyList<LoadTarget> targets, CancellationToken cancellation) : IDisposable
 {
     private volatile string _phase = "starting";
 
     public LoadOptions Options { get; } = options;
 
-    public IPEndPoint Server { get; } = server;
+    /// <summary>The servers, in --server order (at least one).</summary>
+    public IReadOnlyList<LoadTarget> Targets { get; } = targets;
+
+    /// <summary>Where connection <paramref name="index"/> goes: round-robin over the servers.</summary>
+    public LoadTarget TargetFor(int index) => Targets[index % Targets.Count];
 
     public LoadStats Stats { get; } = new();
 
     public HeartbeatPump Heartbeats { get; } = new();
 
     public CancellationToken Cancellation { get; } = cancellation;
-
-    /// <summary>--tls: the handshake every connection runs, or null for plain TCP.</summary>
-    public PresenceD.Client.Internal.TlsHandshake? Tls { get; init; }
 
     /// <summary>--hdr-out: the interval log the measured phase writes, or null.</summary>
     public HdrLogWriter? HdrLog { get; init; }

@@ -9,8 +9,11 @@ internal sealed record LoadOptions
 {
     public string Scenario { get; init; } = "fanout";
 
-    /// <summary>--server host:port</summary>
-    public ServerAddress Server { get; init; } = new("127.0.0.1", ServerAddress.DefaultPort);
+    /// <summary>--server host:port: the first (or only) server; its address names the run.</summary>
+    public ServerAddress Server => Servers[0];
+
+    /// <summary>--server host:port[,host:port...]: connection i goes to server i modulo their count.</summary>
+    public IReadOnlyList<ServerAddress> Servers { get; init; } = [new("127.0.0.1", ServerAddress.DefaultPort)];
 
     /// <summary>--duration (measured phase)</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);

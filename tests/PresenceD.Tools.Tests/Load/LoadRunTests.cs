@@ -71,6 +71,28 @@ public sealed class LoadRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Several_servers_take_the_connections_in_turn()
+    {
+        await using DaemonProcess second = await DaemonProcess.StartAsync();
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = await LoadApp.RunAsync(["idle", "--connections", "6", "--duration", "1s", "--json", "--no-progress", "--server", _daemon.Address + "," + second.Address],
+            output, error, interactive: false);
+
+        Assert.True(code == 0, error.ToString());
+        JsonElement r = JsonDocument.Parse(output.ToString()).RootElement;
+        Assert.Equal(6, r.GetProperty("alive").GetInt32());
+        Assert.Equal(_daemon.Address + "," + second.Address, r.GetProperty("server").GetString());
+        // Connection i (user idle i) reached server i modulo 2, and only it: each server logs the close of its own.
+        DaemonProcess[] servers = [_daemon, second];
+        for (int i = 0; i < 6; i++)
+        {
+            await servers[i % 2].WaitForLineAsync(TimeSpan.FromSeconds(10), 0, $"user idle{i} from", "closed:");
+            Assert.DoesNotContain($"user idle{i} from", servers[(i + 1) % 2].Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Churn_joins_leaves_and_reconnects_without_errors()
     {
         var (code, r, error) = await RunAsync("churn", "--connections", "10", "--room-size", "5", "--rate", "50", "--duration", "2s");

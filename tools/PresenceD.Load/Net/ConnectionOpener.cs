@@ -31,7 +31,7 @@ internal static class ConnectionOpener
     public static async Task<LoadConnection?[]> OpenManyAsync(LoadContext context, int count, Func<int, string> userOf,
         Action<int, LoadConnection> setup, int parallel = 64)
     {
-        int sources = SourceAddressCount(count, context.Options.SourceAddresses, context.Server.Address);
+        int sources = SourceAddressCount(count, context.Options.SourceAddresses, context.Targets[0].Endpoint.Address);
         var connections = new LoadConnection?[count];
         await Parallel.ForEachAsync(Enumerable.Range(0, count),
             new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = context.Cancellation },
@@ -39,7 +39,8 @@ internal static class ConnectionOpener
             {
                 try
                 {
-                    LoadConnection connection = await LoadConnection.OpenAsync(context.Server, SourceAddress(i, sources), userOf(i), context.Stats, context.Tls, cancellation);
+                    LoadTarget target = context.TargetFor(i);
+                    LoadConnection connection = await LoadConnection.OpenAsync(target.Endpoint, SourceAddress(i, sources), userOf(i), context.Stats, target.Tls, cancellation);
                     setup(i, connection);
                     connection.Flush();
                     context.Heartbeats.Add(connection);

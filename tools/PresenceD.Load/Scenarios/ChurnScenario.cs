@@ -60,7 +60,8 @@ internal static class ChurnScenario
             LoadConnection connection;
             try
             {
-                connection = await LoadConnection.OpenAsync(context.Server, null, "churn" + worker, context.Stats, context.Tls, context.Cancellation);
+                LoadTarget target = context.TargetFor(worker);
+                connection = await LoadConnection.OpenAsync(target.Endpoint, null, "churn" + worker, context.Stats, target.Tls, context.Cancellation);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
