@@ -61,12 +61,18 @@ stop_all() {
   node_pids=()
 }
 
-# Per Redis port: "<messages> <cpu seconds>" (PUBLISH + SPUBLISH calls; user + system CPU).
+# Per Redis port: "<messages> <cpu seconds> <commands>" (PUBLISH + SPUBLISH calls; user + system CPU; all calls).
 redis_sample() { # port
   redis-cli -p "$1" info all | tr -d '\r' | awk -F'[:,=]' '
     /^cmdstat_publish:/ || /^cmdstat_spublish:/ { calls += $3 }
+    /^cmdstat_/ { all += $3 }
     /^used_cpu_sys:/ { cpu += $2 } /^used_cpu_user:/ { cpu += $2 }
-    END { printf "%d %.3f\n", calls, cpu }'
+    END { printf "%d %.3f %d\n", calls, cpu, all }'
+}
+
+# Seconds of a duration such as 10s or 500ms.
+seconds_of() { # duration
+  case $1 in *ms) awk "BEGIN { print ${1%ms} / 1000 }" ;; *s) echo "${1%s}" ;; *) echo "$1" ;; esac
 }
 
 node_cpu() { # pid -> CPU seconds
@@ -75,6 +81,16 @@ node_cpu() { # pid -> CPU seconds
 
 measure() { # label round
   local label=$1 round=$2 port
+  # The deployment's cost without traffic (cron, cluster bus, the nodes' own maintenance), over as long as the run:
+  # subtracted from the run's CPU, it leaves what the messages cost.
+  declare -A idle_before idle_cpu
+  for port in "${redis_ports[@]}"; do idle_before[$port]=$(redis_sample "$port"); done
+  sleep "$(seconds_of "$duration")"
+  for port in "${redis_ports[@]}"; do
+    read -r _ c0 _ <<<"${idle_before[$port]}"
+    read -r _ c1 _ <<<"$(redis_sample "$port")"
+    idle_cpu[$port]=$(awk "BEGIN { print $c1 - $c0 }")
+  done
   declare -A before
   for port in "${redis_ports[@]}"; do before[$port]=$(redis_sample "$port"); done
   local cpu0 cpu1
@@ -87,10 +103,11 @@ measure() { # label round
   echo "$line" | tee -a "$out/summary.txt"
   echo "  nodes CPU s: $(awk "BEGIN { print $(node_cpu "${node_pids[0]}") - $cpu0 }"), $(awk "BEGIN { print $(node_cpu "${node_pids[1]}") - $cpu1 }")" | tee -a "$out/summary.txt"
   for port in "${redis_ports[@]}"; do
-    read -r m0 c0 <<<"${before[$port]}"
-    read -r m1 c1 <<<"$(redis_sample "$port")"
-    awk -v p="$port" -v m=$((m1 - m0)) -v c="$(awk "BEGIN { print $c1 - $c0 }")" 'BEGIN {
-      printf "  redis %s: %d messages, %.2f s CPU, %s us CPU per message\n", p, m, c, (m > 0 ? sprintf("%.2f", c * 1e6 / m) : "-") }' | tee -a "$out/summary.txt"
+    read -r m0 c0 a0 <<<"${before[$port]}"
+    read -r m1 c1 a1 <<<"$(redis_sample "$port")"
+    awk -v p="$port" -v m=$((m1 - m0)) -v a=$((a1 - a0)) -v c="$(awk "BEGIN { print $c1 - $c0 }")" -v i="${idle_cpu[$port]}" 'BEGIN {
+      printf "  redis %s: %d messages (%d commands), %.2f s CPU (idle %.2f), %s us CPU per message (%s net of idle)\n", p, m, a, c, i,
+        (m > 0 ? sprintf("%.2f", c * 1e6 / m) : "-"), (m > 0 ? sprintf("%.2f", (c - i) * 1e6 / m) : "-") }' | tee -a "$out/summary.txt"
   done
 }
 
