@@ -5,6 +5,7 @@
 # crosses Redis), open loop at RATE messages/s per connection. Before and after the measured run it reads each Redis
 # process's INFO (commandstats: PUBLISH/SPUBLISH calls, the messages; cpu: used_cpu_user + used_cpu_sys) and each
 # node's CPU from /proc, and prints per Redis process the messages it carried and its CPU per message.
+# Before each run it takes as long an idle window (nodes up, no traffic) and prints the CPU per message net of it too.
 # Usage: bench/shards/run.sh [OUT_DIR]   (build first: dotnet build -c Release)
 # Env: ROOMS (300), RATE (50 per connection), DURATION (10s), ROUNDS (2)
 set -euo pipefail
