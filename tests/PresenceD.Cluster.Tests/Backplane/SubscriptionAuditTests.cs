@@ -19,21 +19,27 @@ public abstract class SubscriptionAuditTests(TestRedis redis)
         await using ClusterFixture cluster = await ClusterFixture.StartAsync(redis, 1);
         await using TestClient alice = await cluster[0].HelloAsync("alice");
         foreach (string room in new[] { "r1", "r2", "r3" }) await alice.JoinAsync(room);
-        int held = -1;
-        await Eventually.TrueAsync(async () => (held = await HeldByNodeAsync("presenced-" + cluster[0].Name)) == 3,
-            "the masters to count exactly the 3 room channels for the node's connections", TimeSpan.FromSeconds(10), () => $"held {held}");
+        (int Held, string Clients) seen = (-1, "");
+        await Eventually.TrueAsync(async () => (seen = await HeldByNodeAsync("presenced-" + cluster[0].Name)).Held == 3,
+            "the masters to count exactly the 3 room channels for the node's connections", TimeSpan.FromSeconds(10),
+            () => $"held {seen.Held}; the node's pubsub connections as the masters list them:\n{seen.Clients}");
     }
 
-    /// <summary>Every channel (sub and ssub) the masters count for the connections named <paramref name="clientName"/>.</summary>
-    private async Task<int> HeldByNodeAsync(string clientName)
+    /// <summary>
+    /// Every channel (sub and ssub) the masters count for the connections named <paramref name="clientName"/>, and
+    /// those connections' CLIENT LIST lines (what a failure shows).
+    /// </summary>
+    private async Task<(int Held, string Clients)> HeldByNodeAsync(string clientName)
     {
         int held = 0;
+        var clients = new System.Text.StringBuilder();
         foreach (RedisProcess master in await redis.MastersAsync())
         {
             foreach (string line in (await master.CommandAsync("CLIENT", "LIST", "TYPE", "pubsub") ?? "").Split('\n'))
             {
                 string[] fields = line.Trim().Split(' ');
                 if (!fields.Contains("name=" + clientName, StringComparer.Ordinal)) continue;
+                clients.Append(master.Port.ToString(CultureInfo.InvariantCulture)).Append(": ").AppendLine(line.Trim());
                 foreach (string field in fields)
                 {
                     if (field.StartsWith("sub=", StringComparison.Ordinal)) held += int.Parse(field.AsSpan(4), CultureInfo.InvariantCulture);
@@ -41,7 +47,7 @@ public abstract class SubscriptionAuditTests(TestRedis redis)
                 }
             }
         }
-        return held;
+        return (held, clients.ToString());
     }
 }
 
