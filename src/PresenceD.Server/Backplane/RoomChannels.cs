@@ -12,11 +12,17 @@ namespace PresenceD.Server.Backplane;
 /// Redis sees them in the order the node decided them.
 /// Each subscription is a <see cref="ChannelMessageQueue"/> read by one loop: the library's callback form runs
 /// handlers concurrently and reorders a channel's messages, and per-room order is a protocol promise.
+/// A SUBSCRIBE that timed out may still have reached Redis, and the library, which never saw the answer, sends no
+/// UNSUBSCRIBE for it: a room closed in that state is released by subscribing once more (so the library knows the
+/// server) and then unsubscribing, retried until Redis answers. A channel held for nothing would carry the room's
+/// traffic here for the life of the connection and hide a missing channel from the audit's count.
 /// </summary>
 internal sealed class RoomChannels
 {
     // Written under _gate (so subscribes and unsubscribes reach Redis in decision order), read without a lock.
     private readonly ConcurrentDictionary<string, RoomSubscription> _open = new(StringComparer.Ordinal);
+    // Closed rooms whose SUBSCRIBE failed, so Redis may hold their channel: the release in flight, null once it failed. Under _gate.
+    private readonly Dictionary<string, (RedisChannel Channel, Task? Releasing)> _releasing = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly ISubscriber _subscriber;
     private readonly Action<RedisRoomBroker, RedisValue> _handler;
@@ -44,6 +50,7 @@ internal sealed class RoomChannels
             }
             var subscription = new RoomSubscription(broker);
             _open[room] = subscription;
+            _releasing.Remove(room); // this open's SUBSCRIBE holds the channel now; a release in flight sees the open and keeps it
             Subscribe(subscription);
             return subscription.Subscribed;
         }
@@ -58,8 +65,8 @@ internal sealed class RoomChannels
             if (!_open.TryGetValue(room, out RoomSubscription? current) || !ReferenceEquals(current.Broker, broker)) return;
             _open.TryRemove(room, out _);
             current.Closed = true;
-            if (current.Queue is { } queue) Unsubscribe(queue);
-            else if (current.Failed) Forget(current);
+            if (current.Queue is { } queue) Unsubscribe(current, queue);
+            else if (current.Failed) Release(current.Broker);
             // else the SUBSCRIBE is in flight: OnSubscribed unsubscribes it
         }
     }
@@ -79,8 +86,9 @@ internal sealed class RoomChannels
     }
 
     /// <summary>
-    /// Subscribes again every room whose SUBSCRIBE failed (null <paramref name="rooms"/>), or the given rooms (a gap the
-    /// audit found), and completes when those SUBSCRIBEs did; throws when one failed (it is retried next time).
+    /// Subscribes again every room whose SUBSCRIBE failed and releases every closed room's channel not released yet (null
+    /// <paramref name="rooms"/>), or subscribes again the given rooms (a gap the audit found); completes when those
+    /// commands did, throws when one failed (it is retried next time).
     /// </summary>
     public Task RepairAsync(IReadOnlySet<string>? rooms)
     {
@@ -95,6 +103,13 @@ internal sealed class RoomChannels
                 subscription.Queue = null;
                 Subscribe(subscription);
                 issued.Add(subscription.Subscribed);
+            }
+            if (rooms is null)
+            {
+                foreach ((string room, (RedisChannel channel, Task? releasing)) in _releasing)
+                {
+                    if (releasing is null) issued.Add(StartRelease(room, channel));
+                }
             }
         }
         return Task.WhenAll(issued);
@@ -137,13 +152,13 @@ internal sealed class RoomChannels
                 subscription.Failed = true;
                 _logger.LogWarning("room {Room}: subscribe failed ({Error}); retried when redis answers", subscription.Broker.Room.Name,
                     subscribing.Exception?.GetBaseException().Message ?? "cancelled");
-                if (subscription.Closed) Forget(subscription);
+                if (subscription.Closed) Release(subscription.Broker);
                 return;
             }
             ChannelMessageQueue queue = subscribing.Result;
             if (subscription.Closed)
             {
-                Unsubscribe(queue);
+                Unsubscribe(subscription, queue);
                 return;
             }
             subscription.Queue = queue;
@@ -155,21 +170,69 @@ internal sealed class RoomChannels
         }
     }
 
-    // A closed room whose SUBSCRIBE failed: the library still holds its queue; drop it unless a newer open of the room uses the channel.
-    private void Forget(RoomSubscription subscription)
+    // Under _gate. A closed room whose SUBSCRIBE failed: Redis may hold the channel, unless a newer open of the room uses it.
+    private void Release(RedisRoomBroker broker)
     {
-        if (_open.ContainsKey(subscription.Broker.Room.Name)) return; // RepairAsync(all: false) does not see it, but the newer open's queue works
-        _ = Issue(() => _subscriber.UnsubscribeAsync(subscription.Broker.Keys.Channel));
+        string room = broker.Room.Name;
+        if (_open.ContainsKey(room)) return; // the newer open's SUBSCRIBE holds the channel; its close leaves it
+        _ = StartRelease(room, broker.Keys.Channel);
     }
 
-    private void Unsubscribe(ChannelMessageQueue queue)
+    // Under _gate. SUBSCRIBE again (Redis keeps one subscription per channel and connection, and the library learns
+    // which server holds it), then UNSUBSCRIBE, which drops the failed SUBSCRIBE's queue too; the library still holds it.
+    private Task StartRelease(string room, RedisChannel channel)
     {
-        Task unsubscribe = Issue(() => queue.UnsubscribeAsync());
-        // A failed UNSUBSCRIBE only leaves a channel whose messages find no room here (and Redis drops it on reconnect).
+        Task<ChannelMessageQueue> subscribing = Issue(() => _subscriber.SubscribeAsync(channel));
+        _releasing[room] = (channel, subscribing);
+        _ = subscribing.ContinueWith(t => OnReleaseSubscribed(room, channel, t),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return subscribing;
+    }
+
+    private void OnReleaseSubscribed(string room, RedisChannel channel, Task<ChannelMessageQueue> subscribing)
+    {
+        lock (_gate)
+        {
+            bool current = _releasing.TryGetValue(room, out (RedisChannel Channel, Task? Releasing) release) && ReferenceEquals(release.Releasing, subscribing);
+            if (!subscribing.IsCompletedSuccessfully)
+            {
+                if (current) _releasing[room] = (channel, null); // retried with the failed SUBSCRIBEs
+                _logger.LogWarning("room {Room}: could not leave the channel of a failed SUBSCRIBE ({Error}); retried when redis answers", room,
+                    subscribing.Exception?.GetBaseException().Message ?? "cancelled");
+                return;
+            }
+            if (current) _releasing.Remove(room);
+            if (_open.ContainsKey(room))
+            {
+                // Opened again meanwhile: the channel is the new open's now; only this release's queue goes.
+                ChannelMessageQueue queue = subscribing.Result;
+                Logged(Issue(() => queue.UnsubscribeAsync()));
+                return;
+            }
+            LeaveChannel(channel);
+            _logger.LogDebug("room {Room}: left the channel of a SUBSCRIBE that had failed", room);
+        }
+    }
+
+    // Under _gate. Drops one queue of the room's channel: the whole channel unless another open of the room uses it now.
+    private void Unsubscribe(RoomSubscription subscription, ChannelMessageQueue queue)
+    {
+        if (_open.TryGetValue(subscription.Broker.Room.Name, out RoomSubscription? open) && !ReferenceEquals(open, subscription))
+        {
+            Logged(Issue(() => queue.UnsubscribeAsync()));
+            return;
+        }
+        LeaveChannel(subscription.Broker.Keys.Channel);
+    }
+
+    // Every queue of the channel and the channel itself (the library sends UNSUBSCRIBE once it knows the server holding it).
+    private void LeaveChannel(RedisChannel channel) => Logged(Issue(() => _subscriber.UnsubscribeAsync(channel)));
+
+    // A failed UNSUBSCRIBE only leaves a channel whose messages find no room here (and Redis drops it on reconnect).
+    private void Logged(Task unsubscribe) =>
         _ = unsubscribe.ContinueWith(
             static (t, state) => ((ILogger)state!).LogWarning("unsubscribe failed: {Error}", t.Exception!.GetBaseException().Message),
             _logger, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-    }
 
     // The library may throw at once instead of returning a faulted task when no connection is up.
     private static Task<T> Issue<T>(Func<Task<T>> call)

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using PresenceD.Cluster.Tests.Support;
 using PresenceD.Protocol.Messages;
 using PresenceD.Tests.Shared;
@@ -79,6 +81,65 @@ public sealed class RedisLinkChaosTests(ITestOutputHelper output)
         {
             proxy.Heal();
         }
+    }
+
+    /// <summary>
+    /// A SUBSCRIBE that times out on the node may still reach Redis: the node cannot tell, so when such a room closes it
+    /// must still leave the channel. Once held for nothing, a channel carries the room's traffic to this node for as long
+    /// as the connection lives, and it hides a missing channel from the subscription audit (which counts channels).
+    /// </summary>
+    [Fact]
+    public async Task A_room_whose_subscribe_timed_out_leaves_no_channel_behind_once_it_closes()
+    {
+        using RedisProcess redis = await RedisProcess.StartAsync();
+        await using ChaosProxy proxy = ChaosProxy.Start(redis.Port);
+        await using DaemonProcess node = await StartNodeAsync("nodeA", proxy.Endpoint);
+        long subscribesBefore = await SubscribeCallsAsync(redis);
+        try
+        {
+            proxy.Delay(TimeSpan.FromSeconds(2)); // four times redis_timeout: the SUBSCRIBE times out on the node, then lands
+            await using (TestClient alice = await node.HelloAsync("alice"))
+            {
+                await alice.JoinAsync("late");
+                await Eventually.TrueAsync(() => node.Lines.Any(l => l.Contains("room late: subscribe failed", StringComparison.Ordinal)),
+                    "the node to give up on the SUBSCRIBE of room late", TimeSpan.FromSeconds(20), () => "output:\n" + node.Output);
+            } // alice gone: the room closes while Redis may or may not hold its channel
+            proxy.Heal();
+            await Eventually.TrueAsync(async () => await SubscribeCallsAsync(redis) > subscribesBefore,
+                "Redis to receive the SUBSCRIBE of room late that the node gave up on", TimeSpan.FromSeconds(20));
+            (int Held, string Clients) seen = (-1, "");
+            await Eventually.TrueAsync(async () => (seen = await HeldAsync(redis, "presenced-nodeA")).Held == 0,
+                "Redis to hold no channel for the node once room late is closed", TimeSpan.FromSeconds(15),
+                () => $"held {seen.Held}; the node's pubsub connections:\n{seen.Clients}\noutput:\n{node.Output}");
+        }
+        finally
+        {
+            proxy.Heal();
+        }
+    }
+
+    /// <summary>How many SUBSCRIBE commands <paramref name="redis"/> ran so far (a counter that only grows, unlike what it holds).</summary>
+    private static async Task<long> SubscribeCallsAsync(RedisProcess redis)
+    {
+        string stats = await redis.CommandAsync("INFO", "commandstats") ?? "";
+        Match calls = Regex.Match(stats, @"cmdstat_subscribe:calls=(\d+)");
+        return calls.Success ? long.Parse(calls.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+    }
+
+    /// <summary>The channels <paramref name="redis"/> counts for the pubsub connections named <paramref name="clientName"/>, and their CLIENT LIST lines.</summary>
+    private static async Task<(int Held, string Clients)> HeldAsync(RedisProcess redis, string clientName)
+    {
+        int held = 0;
+        var clients = new System.Text.StringBuilder();
+        foreach (string line in (await redis.CommandAsync("CLIENT", "LIST", "TYPE", "pubsub") ?? "").Split('\n'))
+        {
+            string[] fields = line.Trim().Split(' ');
+            if (!fields.Contains("name=" + clientName, StringComparer.Ordinal)) continue;
+            clients.AppendLine(line.Trim());
+            string? sub = fields.FirstOrDefault(f => f.StartsWith("sub=", StringComparison.Ordinal));
+            if (sub is not null) held += int.Parse(sub.AsSpan(4), CultureInfo.InvariantCulture);
+        }
+        return (held, clients.ToString());
     }
 
     /// <summary>A node with ClusterFixture's settings on <paramref name="redisEndpoint"/>, once its backplane is up.</summary>
