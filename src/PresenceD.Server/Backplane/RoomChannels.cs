@@ -106,10 +106,13 @@ internal sealed class RoomChannels
             }
             if (rooms is null)
             {
+                // Collected first: each start writes its entry (and a release that fails at once, again).
+                var retries = new List<(string Room, RedisChannel Channel)>();
                 foreach ((string room, (RedisChannel channel, Task? releasing)) in _releasing)
                 {
-                    if (releasing is null) issued.Add(StartRelease(room, channel));
+                    if (releasing is null) retries.Add((room, channel));
                 }
+                foreach ((string room, RedisChannel channel) in retries) issued.Add(StartRelease(room, channel));
             }
         }
         return Task.WhenAll(issued);

@@ -108,7 +108,7 @@ public sealed class RedisLinkChaosTests(ITestOutputHelper output)
             await Eventually.TrueAsync(async () => await SubscribeCallsAsync(redis) > subscribesBefore,
                 "Redis to receive the SUBSCRIBE of room late that the node gave up on", TimeSpan.FromSeconds(20));
             (int Held, string Clients) seen = (-1, "");
-            await Eventually.TrueAsync(async () => (seen = await HeldAsync(redis, "presenced-nodeA")).Held == 0,
+            await Eventually.TrueAsync(async () => (seen = await redis.ChannelsHeldByAsync("presenced-nodeA")).Held == 0,
                 "Redis to hold no channel for the node once room late is closed", TimeSpan.FromSeconds(15),
                 () => $"held {seen.Held}; the node's pubsub connections:\n{seen.Clients}\noutput:\n{node.Output}");
         }
@@ -124,22 +124,6 @@ public sealed class RedisLinkChaosTests(ITestOutputHelper output)
         string stats = await redis.CommandAsync("INFO", "commandstats") ?? "";
         Match calls = Regex.Match(stats, @"cmdstat_subscribe:calls=(\d+)");
         return calls.Success ? long.Parse(calls.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
-    }
-
-    /// <summary>The channels <paramref name="redis"/> counts for the pubsub connections named <paramref name="clientName"/>, and their CLIENT LIST lines.</summary>
-    private static async Task<(int Held, string Clients)> HeldAsync(RedisProcess redis, string clientName)
-    {
-        int held = 0;
-        var clients = new System.Text.StringBuilder();
-        foreach (string line in (await redis.CommandAsync("CLIENT", "LIST", "TYPE", "pubsub") ?? "").Split('\n'))
-        {
-            string[] fields = line.Trim().Split(' ');
-            if (!fields.Contains("name=" + clientName, StringComparer.Ordinal)) continue;
-            clients.AppendLine(line.Trim());
-            string? sub = fields.FirstOrDefault(f => f.StartsWith("sub=", StringComparison.Ordinal));
-            if (sub is not null) held += int.Parse(sub.AsSpan(4), CultureInfo.InvariantCulture);
-        }
-        return (held, clients.ToString());
     }
 
     /// <summary>A node with ClusterFixture's settings on <paramref name="redisEndpoint"/>, once its backplane is up.</summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using PresenceD.Cluster.Tests.Support;
 using PresenceD.Cluster.Tests.Support.Deployments;
 using PresenceD.Tests.Shared;
@@ -25,29 +24,18 @@ public abstract class SubscriptionAuditTests(TestRedis redis)
             () => $"held {seen.Held}; the node's pubsub connections as the masters list them:\n{seen.Clients}");
     }
 
-    /// <summary>
-    /// Every channel (sub and ssub) the masters count for the connections named <paramref name="clientName"/>, and
-    /// those connections' CLIENT LIST lines (what a failure shows).
-    /// </summary>
+    /// <summary>Every channel the masters count for the connections named <paramref name="clientName"/>, and their CLIENT LIST lines.</summary>
     private async Task<(int Held, string Clients)> HeldByNodeAsync(string clientName)
     {
         int held = 0;
-        var clients = new System.Text.StringBuilder();
+        string clients = "";
         foreach (RedisProcess master in await redis.MastersAsync())
         {
-            foreach (string line in (await master.CommandAsync("CLIENT", "LIST", "TYPE", "pubsub") ?? "").Split('\n'))
-            {
-                string[] fields = line.Trim().Split(' ');
-                if (!fields.Contains("name=" + clientName, StringComparer.Ordinal)) continue;
-                clients.Append(master.Port.ToString(CultureInfo.InvariantCulture)).Append(": ").AppendLine(line.Trim());
-                foreach (string field in fields)
-                {
-                    if (field.StartsWith("sub=", StringComparison.Ordinal)) held += int.Parse(field.AsSpan(4), CultureInfo.InvariantCulture);
-                    else if (field.StartsWith("ssub=", StringComparison.Ordinal)) held += int.Parse(field.AsSpan(5), CultureInfo.InvariantCulture);
-                }
-            }
+            (int Held, string Clients) seen = await master.ChannelsHeldByAsync(clientName);
+            held += seen.Held;
+            clients += seen.Clients;
         }
-        return (held, clients.ToString());
+        return (held, clients);
     }
 }
 

@@ -88,6 +88,28 @@ internal sealed class RedisProcess : IDisposable
     /// <summary>One command; the reply as RESP values (string, long, null or a list of them); an error reply throws <see cref="RedisReplyException"/>.</summary>
     public Task<object?> RequestAsync(params string[] arguments) => Resp.RequestAsync(Port, arguments);
 
+    /// <summary>
+    /// The channels (sub and ssub) this server counts for the pubsub connections named <paramref name="clientName"/>, and
+    /// those connections' CLIENT LIST lines, each after this server's port (what a failure shows).
+    /// </summary>
+    public async Task<(int Held, string Clients)> ChannelsHeldByAsync(string clientName)
+    {
+        int held = 0;
+        var clients = new System.Text.StringBuilder();
+        foreach (string line in (await CommandAsync("CLIENT", "LIST", "TYPE", "pubsub") ?? "").Split('\n'))
+        {
+            string[] fields = line.Trim().Split(' ');
+            if (!fields.Contains("name=" + clientName, StringComparer.Ordinal)) continue;
+            clients.Append(Port.ToString(CultureInfo.InvariantCulture)).Append(": ").AppendLine(line.Trim());
+            foreach (string field in fields)
+            {
+                if (field.StartsWith("sub=", StringComparison.Ordinal)) held += int.Parse(field.AsSpan(4), CultureInfo.InvariantCulture);
+                else if (field.StartsWith("ssub=", StringComparison.Ordinal)) held += int.Parse(field.AsSpan(5), CultureInfo.InvariantCulture);
+            }
+        }
+        return (held, clients.ToString());
+    }
+
     /// <summary>Waits until Redis holds <paramref name="room"/>'s history up to <paramref name="offset"/> (history_append.lua ran that far).</summary>
     public Task WaitForHistoryOffsetAsync(string room, long offset) => WaitForHistoryOffsetAsync(this, room, offset);
 
