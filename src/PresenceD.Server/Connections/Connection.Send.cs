@@ -77,23 +77,33 @@ internal sealed partial class Connection
         return false;
     }
 
-    /// <summary>With <see cref="_sending"/> owned: the next batch to send, or false once the flag is released (nothing queued).</summary>
+    /// <summary>
+    /// With <see cref="_sending"/> owned: the next batch to send, or false once the flag is released (nothing queued).
+    /// A close that waits for the flush ends here, on the one thread that owns the send side and found the queue empty.
+    /// </summary>
     private bool TakeNextOrRelease(out FrameBuffer batch)
     {
         while (true)
         {
             if (Outbound.TryTakeBatch(out batch)) return true;
+            if (_finishWhenFlushed)
+            {
+                // RequestClose queues the final GOAWAY before it sets the flag, and its own SendQueued may have lost the
+                // send side to this thread after the look above: look once more while still owning it. Once that
+                // finds nothing, nothing can follow (the queue is sealed), so the sending side may be shut.
+                if (Outbound.TryTakeBatch(out batch)) return true;
+                Interlocked.Exchange(ref _sending, 0);
+                OnFlushed();
+                return false;
+            }
             // A full fence, not a volatile write: the release must be visible before PendingBytes is read
             // below, or a producer that queued meanwhile and saw the flag still set is never sent (x86 may
             // order a plain store after a later load).
             Interlocked.Exchange(ref _sending, 0);
-            if (_finishWhenFlushed)
-            {
-                OnFlushed();
-                return false;
-            }
-            // A producer may have queued after TryTakeBatch and seen the flag still set: look again.
-            if (Outbound.PendingBytes == 0 || Interlocked.CompareExchange(ref _sending, 1, 0) != 0) return false;
+            // A producer may have queued, or a close asked for the flush, after the looks above and seen the flag
+            // still set: take the send side back and look again (or leave it to whoever took it first).
+            if (Outbound.PendingBytes == 0 && !_finishWhenFlushed) return false;
+            if (Interlocked.CompareExchange(ref _sending, 1, 0) != 0) return false;
         }
     }
 
