@@ -14,6 +14,10 @@ internal enum EnvelopeKind : byte
     Leave = 3,
     /// <summary>A MESSAGE frame of a history room, its offset assigned by Redis; the origin applies its own echo too.</summary>
     HistoryMessage = 4,
+    /// <summary>A session's membership arrived on the origin node from another (body: conn id): the cut of a hand-over.</summary>
+    CutMark = 5,
+    /// <summary>The old node released that membership at the mark (body: conn id).</summary>
+    CutAck = 6,
 }
 
 /// <summary>A decoded member event (Upsert or Leave).</summary>
@@ -60,6 +64,9 @@ internal static class Envelope
         if (hasWill) willFrame.CopyTo(rest[4..]);
         return bytes;
     }
+
+    /// <summary>A cut envelope (<see cref="EnvelopeKind.CutMark"/> or <see cref="EnvelopeKind.CutAck"/>): the body is the conn id.</summary>
+    public static byte[] ForCut(EnvelopeKind kind, byte[] origin, string conn) => ForFrame(kind, origin, Encoding.UTF8.GetBytes(conn));
 
     public static EnvelopeKind KindOf(ReadOnlySpan<byte> envelope) => (EnvelopeKind)envelope[0];
 

@@ -26,6 +26,12 @@ internal sealed class MemoryBackplane(HistoryStore history, IClock clock) : IBac
     {
     }
 
+    public ISessionLink? SessionLink => null;
+
+    public void SessionMoved(string connId)
+    {
+    }
+
     public ValueTask<IReadOnlyList<RemoteMember>?> QueryRoomAsync(string room) => new((IReadOnlyList<RemoteMember>?)[]);
 
     public ValueTask<IReadOnlyList<string>?> QueryOnlineAsync(IReadOnlyList<string> users) => new((IReadOnlyList<string>?)[]);
@@ -56,5 +62,14 @@ internal sealed class MemoryBackplane(HistoryStore history, IClock clock) : IBac
         }
 
         public bool Forward(ReadOnlySpan<byte> frame) => true;
+
+        // Standalone a session never moves between nodes.
+        public void AnnounceCut(string conn)
+        {
+        }
+
+        public void AcknowledgeCut(string conn)
+        {
+        }
     }
 }

@@ -27,6 +27,7 @@ internal sealed class RedisBackplane : IBackplane
     private CommandQueue? _queue;
     private RoomChannels? _channels;
     private PresenceMaintenance? _maintenance;
+    private readonly NodeLink _link;
 
     public RedisBackplane(LiveOptions options, string nodeId, HistoryStore historyRooms, ILogger logger, Histogram<double>? latency)
     {
@@ -36,7 +37,13 @@ internal sealed class RedisBackplane : IBackplane
         NodeIdBytes = Encoding.UTF8.GetBytes(nodeId);
         Logger = logger;
         Health = new BackplaneHealth(clustered: true, latency);
+        _link = new NodeLink(this);
     }
+
+    public ISessionLink? SessionLink => _link;
+
+    /// <summary>The node's own channel (cross-node resumes).</summary>
+    internal NodeLink Link => _link;
 
     public BackplaneHealth Health { get; }
 
@@ -98,6 +105,7 @@ internal sealed class RedisBackplane : IBackplane
         }
         _queue.Start();
         _maintenance.Start();
+        _link.Start();
     }
 
     public IRoomBroker CreateBroker(Room room) => new RedisRoomBroker(this, room);
@@ -107,6 +115,8 @@ internal sealed class RedisBackplane : IBackplane
         _online[connId] = user;
         foreach (ScriptCall call in ScriptChunks.OnlineRefresh(this, [new(connId, user)])) Enqueue(BackplaneCommand.Run(CommandKind.Presence, call.Script, call.Keys, call.Args));
     }
+
+    public void SessionMoved(string connId) => _online.TryRemove(connId, out _);
 
     public void SessionEnded(string user, string connId)
     {
@@ -218,6 +228,7 @@ internal sealed class RedisBackplane : IBackplane
 
     public async ValueTask DisposeAsync()
     {
+        _link.Stop();
         if (_maintenance is not null) await _maintenance.StopAsync().ConfigureAwait(false);
         if (_queue is not null) await _queue.StopAsync().ConfigureAwait(false);
         _gateway?.Dispose();

@@ -63,6 +63,20 @@ internal sealed class RedisRoomBroker : IRoomBroker
         return _backplane.Queue.TryEnqueue(BackplaneCommand.Publish(Keys.Channel, Envelope.ForFrame(EnvelopeKind.Message, _backplane.NodeIdBytes, frame)));
     }
 
+    public void AnnounceCut(string conn) => PublishCut(EnvelopeKind.CutMark, conn);
+
+    public void AcknowledgeCut(string conn) => PublishCut(EnvelopeKind.CutAck, conn);
+
+    // Queued in order with the node's other writes (the cut's point in the channel is where the queue puts it); a
+    // cut lost to an outage ends the hand-over by its deadline.
+    private void PublishCut(EnvelopeKind kind, string conn)
+    {
+        if (!_backplane.Queue.TryEnqueue(BackplaneCommand.Publish(Keys.Channel, Envelope.ForCut(kind, _backplane.NodeIdBytes, conn))))
+        {
+            _backplane.Logger.LogWarning("room {Room}: the {Kind} of conn {Conn} was not queued (redis writes backed up); the hand-over ends by its deadline", Room.Name, kind, conn);
+        }
+    }
+
     /// <summary>The upsert script call for a member, as of now (caller holds the room's lock or owns the member).</summary>
     internal BackplaneCommand UpsertCommand(RoomMember member)
     {
@@ -78,12 +92,19 @@ internal sealed class RedisRoomBroker : IRoomBroker
         if (envelope.Length < 2) return;
         EnvelopeKind kind = Envelope.KindOf(envelope);
         bool fromThisNode = Envelope.Origin(envelope).SequenceEqual(_backplane.NodeIdBytes);
+        if (kind is EnvelopeKind.CutMark or EnvelopeKind.CutAck)
+        {
+            OnCut(kind, envelope, fromThisNode);
+            return;
+        }
         if (kind != EnvelopeKind.HistoryMessage && fromThisNode) return; // delivered locally already
         using SendBatch batch = SendBatch.Open();
         switch (kind)
         {
             case EnvelopeKind.Message:
-                if (Room.IsReady) RoomFanout.Deliver(Room, Envelope.Body(envelope), except: null, batch);
+                // The origin matters only while a handed-over member waits for its cut (no string made otherwise).
+                string? origin = Room.HasPendingCuts ? Encoding.UTF8.GetString(Envelope.Origin(envelope)) : null;
+                if (Room.IsReady) RoomFanout.DeliverFromChannel(Room, Envelope.Body(envelope), origin, channelOrdered: false, except: null, batch);
                 break;
             case EnvelopeKind.HistoryMessage:
                 if (History is RedisRoomHistory history) history.OnMessage(Envelope.Body(envelope), fromThisNode, batch);
@@ -97,9 +118,24 @@ internal sealed class RedisRoomBroker : IRoomBroker
                     _recording?.Add((kind == EnvelopeKind.Leave, remote));
                     if (!Room.IsReady) break;
                     if (kind == EnvelopeKind.Upsert) Room.ApplyRemoteUpsert(remote, announce: true, batch);
-                    else Room.ApplyRemoteLeave(remote.Conn, member.WillFrame, announce: true, batch);
+                    else Room.ApplyRemoteLeave(remote.Conn, member.WillFrame, announce: true, remote.Node, batch);
                 }
                 break;
+        }
+    }
+
+    /// <summary>A hand-over's cut (Room.HandOver.cs): this node's own mark back, another node's mark for a member departing from here, or an acknowledgement.</summary>
+    private void OnCut(EnvelopeKind kind, byte[] envelope, bool fromThisNode)
+    {
+        string conn = Encoding.UTF8.GetString(Envelope.Body(envelope));
+        if (kind == EnvelopeKind.CutMark)
+        {
+            if (fromThisNode) Room.OnOwnCutMark(conn);
+            else Room.Hub.ReleaseDeparted(Room, conn, Encoding.UTF8.GetString(Envelope.Origin(envelope)));
+        }
+        else if (!fromThisNode)
+        {
+            Room.OnCutAcknowledged(conn, Encoding.UTF8.GetString(Envelope.Origin(envelope)));
         }
     }
 

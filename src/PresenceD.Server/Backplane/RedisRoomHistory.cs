@@ -178,6 +178,6 @@ internal sealed class RedisRoomHistory(RedisBackplane backplane, RedisRoomBroker
                 if (member.ConnId == conn) publisher = member.Connection;
             }
         }
-        RoomFanout.Deliver(Room, frame, except: publisher, batch);
+        RoomFanout.DeliverFromChannel(Room, frame, origin: null, channelOrdered: true, except: publisher, batch);
     }
 }

@@ -45,6 +45,8 @@ internal sealed class ServerOptions
     /// <summary>How long a suspended resumable session waits for its resume (zero: sessions are never resumable).</summary>
     public TimeSpan ResumeWindow { get; set; } = TimeSpan.FromSeconds(10);
 
+    public TimeSpan ResumeHandoverTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Room frames held per suspended session.</summary>
     public long ResumeBuffer { get; set; } = 256 * 1024;
 

@@ -73,6 +73,18 @@ internal sealed partial class Connection
         return true;
     }
 
+    /// <summary>
+    /// A resume from another node is done on this connection: <paramref name="writeFirst"/> queues its WELCOME, the frames the
+    /// old node held follow, then those staged here meanwhile. False, with nothing queued, when the staging overflowed.
+    /// </summary>
+    public bool FinishStaging<TState>(TState state, Action<FrameBuffer, TState> writeFirst, ReadOnlySpan<byte> heldElsewhere, SendBatch batch)
+    {
+        if (!Outbound.FinishStaging(state, writeFirst, heldElsewhere, out bool wasEmpty)) return false;
+        _host.Counters.CountReplySent();
+        if (wasEmpty) batch.Touch(this);
+        return true;
+    }
+
     /// <summary>Called from <see cref="RequestClose"/> after the seal: a resumable connection closing for a suspending reason holds.</summary>
     private void HoldIfSuspending(CloseReason reason)
     {

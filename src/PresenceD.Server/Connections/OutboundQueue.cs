@@ -22,6 +22,10 @@ internal sealed class OutboundQueue
     private FrameBuffer? _held;
     private long _holdLimit;
     private bool _moved;
+    // A resume from another node stages here (_held set, the queue open): an overflow loses the staged frames, and from
+    // then on frames are refused until the resume gives up (DropHeld), rather than sent ahead of the WELCOME.
+    private bool _staging;
+    private bool _stagingLost;
 
     public OutboundQueue(long limit, ArrayPool<byte> pool)
     {
@@ -49,6 +53,7 @@ internal sealed class OutboundQueue
         {
             if (_moved) return EnqueueResult.Moved;
             if (_held is not null) return Hold(frames);
+            if (_stagingLost) return EnqueueResult.Closed;
             if (_sealed) return EnqueueResult.Closed;
             int before = _pending.WrittenCount;
             if (before + frames.Length > _limit) return EnqueueResult.Overflow;
@@ -77,7 +82,60 @@ internal sealed class OutboundQueue
         {
             _sealed = true;
             _holdLimit = limit;
+            // A connection closing while it stages a hand-over keeps what it staged (the session's end drops it).
+            _held ??= new FrameBuffer(4096, _pool);
+        }
+    }
+
+    /// <summary>
+    /// A resume from another node is under way on this connection: room frames are kept (up to <paramref name="limit"/>
+    /// bytes, as held frames are) until <see cref="FinishStaging"/> puts them after the WELCOME and the frames the old
+    /// node held. The queue stays open for its own frames.
+    /// </summary>
+    public void StartStaging(long limit)
+    {
+        lock (this)
+        {
+            _holdLimit = limit;
             _held = new FrameBuffer(4096, _pool);
+            _staging = true;
+            _stagingLost = false;
+        }
+    }
+
+    /// <summary>
+    /// The resume from another node is done: <paramref name="writeFirst"/> (the WELCOME), then <paramref name="heldElsewhere"/>
+    /// (the old node's held frames), then what was staged here, in that order. False, with nothing written, when the
+    /// staging overflowed or was dropped, or when the two together pass resume_buffer, the limit on what one session holds
+    /// (so the whole fits in send_queue_limit). <paramref name="wasEmpty"/>: the queue was empty (the sender needs a wake-up).
+    /// </summary>
+    public bool FinishStaging<TState>(TState state, Action<FrameBuffer, TState> writeFirst, ReadOnlySpan<byte> heldElsewhere, out bool wasEmpty)
+    {
+        lock (this)
+        {
+            wasEmpty = _pending.WrittenCount == 0;
+            if (_held is null || _sealed || !_staging || heldElsewhere.Length + _held.WrittenCount > _holdLimit) return false;
+            _staging = false;
+            writeFirst(_pending, state);
+            _pending.Write(heldElsewhere);
+            _pending.Write(_held.WrittenSpan);
+            Volatile.Write(ref _pendingCount, _pending.WrittenCount);
+            _held.Release();
+            _held = null;
+            return true;
+        }
+    }
+
+    /// <summary>The session moved to another node: the held frames, copied out, and nothing is kept from now on (null when none are held: overflowed or dropped).</summary>
+    public byte[]? TakeHeld()
+    {
+        lock (this)
+        {
+            if (_held is null) return null;
+            byte[] held = _held.WrittenSpan.ToArray();
+            _held.Release();
+            _held = null;
+            return held;
         }
     }
 
@@ -118,6 +176,8 @@ internal sealed class OutboundQueue
         {
             _held?.Release();
             _held = null;
+            _staging = false;
+            _stagingLost = false;
         }
     }
 
@@ -130,7 +190,10 @@ internal sealed class OutboundQueue
         {
             held.Release();
             _held = null;
-            return EnqueueResult.HeldOverflow;
+            if (!_staging) return EnqueueResult.HeldOverflow;
+            // Staging: the resume finds the loss when it finishes (FinishStaging answers false) and gives up itself.
+            _stagingLost = true;
+            return EnqueueResult.Closed;
         }
         held.Write(frames);
         return EnqueueResult.Held;

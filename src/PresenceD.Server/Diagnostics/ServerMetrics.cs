@@ -50,6 +50,8 @@ internal sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("presenced_sessions_resumed_total", () => counters.Resumed, description: "Suspended sessions a HELLO with their resume token took over");
         _meter.CreateObservableCounter("presenced_sessions_expired_total", () => counters.Expired, description: "Suspended sessions ended the normal way (resume_window passed, resume_buffer overflowed, drain)");
         _meter.CreateObservableCounter("presenced_sessions_overflowed_total", () => counters.Overflowed, description: "Suspended sessions ended because their held frames passed resume_buffer");
+        _meter.CreateObservableCounter("presenced_sessions_handed_over_total", () => counters.HandedOver, description: "Sessions of this node that a resume on another node took over (the new node counts them resumed)");
+        _meter.CreateObservableCounter("presenced_session_handovers_failed_total", () => counters.HandOversFailed, description: "Cross-node resumes that did not finish within resume_handover_timeout, counted by each node that ended its part the normal way");
         _meter.CreateObservableCounter("presenced_sessions_refused_total", () => counters.Refused, description: "Resumable sessions not suspended because resume_max_sessions were: ended at once (wills, then leaves)");
         _meter.CreateObservableGauge("presenced_sessions_suspended", suspendedNow, description: "Sessions suspended now");
         _meter.CreateObservableGauge("presenced_held_bytes", heldBytes, "By", "Room frame bytes held for suspended sessions");

@@ -41,6 +41,7 @@ internal sealed partial class Dispatcher : ISessionHost
         _wheel = wheel;
         _logger = logger;
         _expireSuspended = session => EndSuspended(session, overflow: false);
+        hub.Backplane.SessionLink?.Listen(OnLinkMessage);
     }
 
     public DispatchCounters Counters { get; } = new();
@@ -67,8 +68,8 @@ internal sealed partial class Dispatcher : ISessionHost
         Connection connection = session.Connection;
         if (!session.HelloDone)
         {
-            if (request.Op == OpCode.Hello) Hello(session, ref request, batch);
-            else connection.ProtocolViolation(CloseReason.ProtocolError, $"{request.Op} before HELLO", default, batch);
+            if (request.Op == OpCode.Hello) return Hello(session, ref request, batch);
+            connection.ProtocolViolation(CloseReason.ProtocolError, $"{request.Op} before HELLO", default, batch);
             return default;
         }
         switch (request.Op)

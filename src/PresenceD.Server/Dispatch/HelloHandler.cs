@@ -16,7 +16,7 @@ namespace PresenceD.Server.Dispatch;
 /// </summary>
 internal sealed partial class Dispatcher
 {
-    private void Hello(Session session, ref ClientRequest request, SendBatch batch)
+    private ValueTask Hello(Session session, ref ClientRequest request, SendBatch batch)
     {
         Connection connection = session.Connection;
         ServerOptions options = Options;
@@ -24,12 +24,12 @@ internal sealed partial class Dispatcher
         if (request.Version != ProtocolConstants.Version)
         {
             RefuseHello(connection, rid, ErrorCode.Version, CloseReason.VersionMismatch, $"protocol version {request.Version} is not supported (1 is)", batch);
-            return;
+            return default;
         }
         if (!request.HasCredential)
         {
             RefuseHello(connection, rid, ErrorCode.Auth, CloseReason.AuthFailed, "credential missing", batch);
-            return;
+            return default;
         }
         string user;
         string[]? allowedRooms = null;
@@ -41,7 +41,7 @@ internal sealed partial class Dispatcher
             if (check != ErrorCode.None)
             {
                 RefuseHello(connection, rid, check, CloseReason.InvalidHello, check == ErrorCode.TooLarge ? "user id too long" : "invalid user id", batch);
-                return;
+                return default;
             }
             user = Utf8.GetString(request.Credential);
         }
@@ -52,12 +52,12 @@ internal sealed partial class Dispatcher
             if (claims is null)
             {
                 RefuseHello(connection, rid, ErrorCode.Auth, CloseReason.AuthFailed, error, batch);
-                return;
+                return default;
             }
             if (NameRules.Check(System.Text.Encoding.UTF8.GetBytes(claims.Subject), options.NameMax) != ErrorCode.None)
             {
                 RefuseHello(connection, rid, ErrorCode.Auth, CloseReason.AuthFailed, "sub is not a valid user id", batch);
-                return;
+                return default;
             }
             user = claims.Subject;
             allowedRooms = claims.Rooms;
@@ -73,19 +73,57 @@ internal sealed partial class Dispatcher
         if (resumable) connection.EnableResume(options.ResumeBuffer);
         // The token is a str of at most max_frame bytes; one that is not valid UTF-8 names no session either.
         uint? features = request.HasFeatures ? request.Features : null;
-        if (resumable && request.ResumeToken.Length > 0 && TryResume(session, Utf8.GetString(request.ResumeToken), user, rid, windowMs, features, batch))
+        bool writeResumable = request.HasResume || request.HasFeatures;
+        if (resumable && request.ResumeToken.Length > 0)
+        {
+            string resumeToken = Utf8.GetString(request.ResumeToken);
+            if (TryResume(session, resumeToken, user, rid, windowMs, features, batch))
+            {
+                connection.OnHelloDone();
+                if (expiresAtMs != 0) connection.ScheduleTokenExpiry(expiresAtMs);
+                return default;
+            }
+            // A session of another node (the load balancer sent the client elsewhere): that node hands it over.
+            string node = ResumeTokens.NodeOf(resumeToken);
+            if (node.Length > 0 && node != _connIds.NodeId && Backplane.SessionLink is { } link)
+            {
+                return HelloFromNodeAsync(link, node, session, resumeToken, user, rid, windowMs, features, expiresAtMs, writeResumable);
+            }
+        }
+        StartSession(session, user, rid, resumable, windowMs, features, expiresAtMs, writeResumable, batch);
+        return default;
+    }
+
+    /// <summary>A HELLO whose token names another node: resumed from there, or else a fresh session, as for any token that resumes nothing.</summary>
+    private async ValueTask HelloFromNodeAsync(ISessionLink link, string node, Session session, string token, string user, uint rid, long windowMs, uint? features,
+        long expiresAtMs, bool writeResumable)
+    {
+        Connection connection = session.Connection;
+        if (await TryResumeFromNodeAsync(link, node, session, token, user, rid, windowMs, features).ConfigureAwait(false))
         {
             connection.OnHelloDone();
             if (expiresAtMs != 0) connection.ScheduleTokenExpiry(expiresAtMs);
             return;
         }
+        using SendBatch batch = SendBatch.Open();
+        // Under the session's lock: a connection that closed while it waited has ended, and must not start a session now.
+        lock (session.Sync)
+        {
+            if (session.Ended) return;
+            StartSession(session, user, rid, resumable: true, windowMs, features, expiresAtMs, writeResumable, batch);
+        }
+    }
 
+    /// <summary>A fresh session: a new conn id (and resume token when resumable), online, then WELCOME.</summary>
+    private void StartSession(Session session, string user, uint rid, bool resumable, long windowMs, uint? features, long expiresAtMs, bool writeResumable, SendBatch batch)
+    {
+        Connection connection = session.Connection;
         session.User = _online.Add(user);
         session.ConnId = _connIds.Next();
         string token = "";
         if (resumable)
         {
-            token = ResumeTokens.New(session.ConnId);
+            token = ResumeTokens.New(_connIds.NodeId);
             _resumable.Register(session, token);
         }
         session.HelloDone = true;
@@ -93,7 +131,7 @@ internal sealed partial class Dispatcher
         connection.OnHelloDone();
         if (expiresAtMs != 0) connection.ScheduleTokenExpiry(expiresAtMs);
         Welcome welcome = NewWelcome(rid, session, token, resumable ? windowMs : 0, resumed: false, features);
-        if (request.HasResume || request.HasFeatures) connection.Reply(welcome, Welcome.WriteResumable, batch);
+        if (writeResumable) connection.Reply(welcome, Welcome.WriteResumable, batch);
         else connection.Reply(welcome, Welcome.Write, batch);
     }
 

@@ -47,7 +47,7 @@ internal sealed partial class Dispatcher
             {
                 // The new connection closed during its own HELLO: it cannot take the rooms; the old session ends by its window.
                 if (session.Ended) return false;
-                string newToken = ResumeTokens.New(old.ConnId);
+                string newToken = ResumeTokens.New(_connIds.NodeId);
                 session.User = old.User;
                 session.ConnId = old.ConnId;
                 // auth jwt: the resuming HELLO's token decides the rooms (session.AllowedRooms); those it no longer allows

@@ -30,4 +30,10 @@ internal interface IBackplane : IAsyncDisposable
 
     /// <summary>Which of <paramref name="users"/> are online on other nodes (standalone: none); null when the backplane cannot tell now (logged and counted).</summary>
     ValueTask<IReadOnlyList<string>?> QueryOnlineAsync(IReadOnlyList<string> users);
+
+    /// <summary>The node-to-node messages of a cross-node resume; null standalone (no other node).</summary>
+    ISessionLink? SessionLink { get; }
+
+    /// <summary>The connection's session moved to another node: this node stops refreshing it as online, and writes nothing (the new node owns it).</summary>
+    void SessionMoved(string connId);
 }

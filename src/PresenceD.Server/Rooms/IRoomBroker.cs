@@ -29,4 +29,10 @@ internal interface IRoomBroker
 
     /// <summary>Hands a MESSAGE frame, already delivered locally, to the other nodes; false (counted as dropped) when they cannot be reached now.</summary>
     bool Forward(ReadOnlySpan<byte> frame);
+
+    /// <summary>A session's membership arrived from another node: its mark on the room's channel (Room.HandOver.cs). Caller holds the room's lock.</summary>
+    void AnnounceCut(string conn);
+
+    /// <summary>A departing membership was released at its mark: the acknowledgement on the room's channel. Caller holds the room's lock.</summary>
+    void AcknowledgeCut(string conn);
 }

@@ -75,6 +75,7 @@ internal sealed partial class Room
         {
             if (!member.Visible) return;
             member.Visible = false;
+            EndCut(member);
             LocalConnections--;
             RemoveUser(member.User);
             byte[]? will = member.Will;

@@ -17,11 +17,19 @@ internal sealed partial class Room
         IRoomHistory history = History;
         if (!history.Enabled)
         {
-            // No offsets to keep in order: no lock.
-            FrameBuffer frame = batch.NewFrame();
-            history.Append(from, payload, frame);
-            RoomFanout.Deliver(this, frame.WrittenSpan, except: from.Connection, batch);
-            return Broker.Forward(frame.WrittenSpan);
+            // No offsets to keep in order: no lock, unless a hand-over's cut holds the room (Room.HandOver.cs).
+            if (TryEnterLockFreePublish())
+            {
+                try
+                {
+                    return DeliverAndForward(from, payload, batch);
+                }
+                finally
+                {
+                    ExitLockFreePublish();
+                }
+            }
+            lock (Sync) return DeliverAndForward(from, payload, batch);
         }
         lock (Sync)
         {
@@ -38,5 +46,13 @@ internal sealed partial class Room
                     return Broker.Forward(frame.WrittenSpan);
             }
         }
+    }
+
+    private bool DeliverAndForward(RoomMember from, in ReadOnlySequence<byte> payload, SendBatch batch)
+    {
+        FrameBuffer frame = batch.NewFrame();
+        History.Append(from, payload, frame);
+        RoomFanout.Deliver(this, frame.WrittenSpan, except: from.Connection, batch);
+        return Broker.Forward(frame.WrittenSpan);
     }
 }

@@ -19,22 +19,25 @@ internal sealed partial class Room
         {
             if (MetaEquals(known.Meta, member.Meta)) return;
             _remote[member.Conn] = member;
-            if (announce) SendRemoteDiff(member, known, batch);
+            if (announce) SendRemoteDiff(member, known, member.Node, batch);
             return;
         }
         _remote.Add(member.Conn, member);
         AddUser(member.User);
-        if (announce) SendRemoteDiff(member, null, batch);
+        if (announce) SendRemoteDiff(member, null, member.Node, batch);
     }
 
-    /// <summary>A remote member left; its <paramref name="willFrame"/> (when it vanished with one) reaches local members first.</summary>
-    public void ApplyRemoteLeave(string conn, byte[]? willFrame, bool announce, SendBatch batch)
+    /// <summary>
+    /// A remote member left; its <paramref name="willFrame"/> (when it vanished with one) reaches local members first.
+    /// <paramref name="origin"/>: the node whose envelope said so (null for a difference a snapshot showed).
+    /// </summary>
+    public void ApplyRemoteLeave(string conn, byte[]? willFrame, bool announce, string? origin, SendBatch batch)
     {
         if (_remote is null || !_remote.Remove(conn, out RemoteMember? known)) return;
         RemoveUser(known.User);
         if (!announce) return;
-        if (willFrame is not null) RoomFanout.Deliver(this, willFrame, except: null, batch);
-        SendRemoteDiff(null, known, batch);
+        if (willFrame is not null) RoomFanout.DeliverFromChannel(this, willFrame, origin, channelOrdered: false, except: null, batch);
+        SendRemoteDiff(null, known, origin, batch);
     }
 
     /// <summary>Makes the replica equal to <paramref name="target"/> (conn -> member), with a diff per difference when <paramref name="announce"/>.</summary>
@@ -44,13 +47,13 @@ internal sealed partial class Room
         {
             foreach (RemoteMember known in _remote.Values.ToList())
             {
-                if (!target.ContainsKey(known.Conn)) ApplyRemoteLeave(known.Conn, null, announce, batch);
+                if (!target.ContainsKey(known.Conn)) ApplyRemoteLeave(known.Conn, null, announce, origin: null, batch);
             }
         }
         foreach (RemoteMember member in target.Values) ApplyRemoteUpsert(member, announce, batch);
     }
 
-    private void SendRemoteDiff(RemoteMember? joined, RemoteMember? left, SendBatch batch)
+    private void SendRemoteDiff(RemoteMember? joined, RemoteMember? left, string? origin, SendBatch batch)
     {
         FrameBuffer frame = batch.NewFrame();
         MessagePackWriter w = ServerFrames.BeginPresenceDiff(frame, Name, joined is null ? 0 : 1, out int start);
@@ -58,6 +61,6 @@ internal sealed partial class Room
         ServerFrames.WriteDiffLeavesHeader(ref w, left is null ? 0 : 1);
         if (left is not null) ServerFrames.WriteMember(ref w, left.User, left.Conn, left.Meta, left.Meta is not null);
         ServerFrames.EndFrame(frame, ref w, start);
-        RoomFanout.Deliver(this, frame.WrittenSpan, except: null, batch);
+        RoomFanout.DeliverFromChannel(this, frame.WrittenSpan, origin, channelOrdered: false, except: null, batch);
     }
 }

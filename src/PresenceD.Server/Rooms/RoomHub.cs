@@ -60,4 +60,17 @@ internal sealed class RoomHub
         room.Leave(member, deliverWill, batch);
         if (_index.Leave(room, member.Slot)) room.Broker.Close();
     }
+
+    /// <summary>
+    /// Another node's mark for <paramref name="conn"/> came through <paramref name="room"/>'s channel: a membership departing
+    /// from here with its session is released (Room.HandOver.cs), taken out of the room (the last one out closes it), and
+    /// its departure told.
+    /// </summary>
+    public void ReleaseDeparted(Room room, string conn, string toNode)
+    {
+        RoomMember? member = room.ReleaseDeparted(conn, toNode);
+        if (member is null) return;
+        if (_index.Leave(room, member.Slot)) room.Broker.Close();
+        member.Departure!.RoomReleased(member);
+    }
 }

@@ -37,4 +37,19 @@ internal sealed class RoomMember(Connection connection, string user, string conn
 
     /// <summary>The last-will payload (null when none).</summary>
     public byte[]? Will { get; set; }
+
+    /// <summary>
+    /// On the node a session is handed over to (Room.HandOver.cs): true from the member's arrival until the room's channel
+    /// brings back the arrival's mark. Frames from the channel before the mark are the old node's to hold, not this one's.
+    /// </summary>
+    public volatile bool AwaitingMark;
+
+    /// <summary>
+    /// On the node a session is handed over to: the node it came from, until that node's acknowledgement comes through the
+    /// room's channel. Its presence events and messages between the mark and the acknowledgement reached the member there.
+    /// </summary>
+    public volatile string? CutFrom;
+
+    /// <summary>On the node a session is handed over from: where it goes, set until the room's mark releases the member here.</summary>
+    public IDeparture? Departure { get; set; }
 }

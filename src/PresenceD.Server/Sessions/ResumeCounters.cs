@@ -9,6 +9,8 @@ internal sealed class ResumeCounters
     private long _overflowed;
     private long _refused;
     private int _suspendedNow;
+    private long _handedOver;
+    private long _handOversFailed;
 
     /// <summary>Sessions whose connection ended without BYE and were kept for resume_window.</summary>
     public long Suspended => Volatile.Read(ref _suspended);
@@ -24,6 +26,12 @@ internal sealed class ResumeCounters
 
     /// <summary>Resumable sessions whose connection dropped while resume_max_sessions were suspended: ended at once, not suspended.</summary>
     public long Refused => Volatile.Read(ref _refused);
+
+    /// <summary>Sessions this node gave to another node that a HELLO with their token reached (cross-node resumes, the old node's count).</summary>
+    public long HandedOver => Volatile.Read(ref _handedOver);
+
+    /// <summary>Cross-node resumes that did not finish within resume_handover_timeout (or lost their held frames), on either node: each ended its part the normal way.</summary>
+    public long HandOversFailed => Volatile.Read(ref _handOversFailed);
 
     /// <summary>Sessions suspended now (the gauge, and what resume_max_sessions caps).</summary>
     public int SuspendedNow => Volatile.Read(ref _suspendedNow);
@@ -49,6 +57,10 @@ internal sealed class ResumeCounters
     internal void Unsuspend() => Interlocked.Decrement(ref _suspendedNow);
 
     internal void CountResumed() => Interlocked.Increment(ref _resumed);
+
+    internal void CountHandedOver() => Interlocked.Increment(ref _handedOver);
+
+    internal void CountHandOverFailed() => Interlocked.Increment(ref _handOversFailed);
 
     internal void CountExpired(bool overflow)
     {

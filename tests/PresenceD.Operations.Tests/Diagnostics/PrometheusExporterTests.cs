@@ -165,6 +165,10 @@ public sealed class PrometheusExporterTests
 
         public ValueTask<IReadOnlyList<string>?> QueryOnlineAsync(IReadOnlyList<string> users) => inner.QueryOnlineAsync(users);
 
+        public ISessionLink? SessionLink => inner.SessionLink;
+
+        public void SessionMoved(string connId) => inner.SessionMoved(connId);
+
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 

@@ -27,6 +27,7 @@ public sealed class ConfigLoaderTests : IDisposable
         { "send_queue_limit", "lots", "is not a size" },
         { "resume_window", "2h", "must be at most 1h" },
         { "resume_buffer", "big", "is not a size" },
+        { "resume_handover_timeout", "2m", "must be at most 1m" },
         { "resume_max_sessions", "-1", "is not a whole number" },
         { "resume_max_sessions", "20000000", "out of range" },
         { "buffer_pool_max", "-1mb", "is not a size" },
@@ -317,7 +318,7 @@ public sealed class ConfigLoaderTests : IDisposable
             "log_level", "max_connections", "max_frame", "send_queue_limit", "max_rooms_per_connection", "meta_max",
             "presence_limit", "online_max", "publish_rate", "publish_burst", "history_rooms", "history_size", "history_ttl",
             "heartbeat_interval", "heartbeat_timeout", "frame_timeout", "hello_timeout", "close_linger", "jwt_leeway", "drain_timeout",
-            "sweep_interval", "subscription_audit_interval", "buffer_pool_max", "buffer_pool_trim_interval", "resume_window", "resume_buffer",
+            "sweep_interval", "subscription_audit_interval", "buffer_pool_max", "buffer_pool_trim_interval", "resume_window", "resume_handover_timeout", "resume_buffer",
             "resume_max_sessions",
         ];
         Assert.Equal(expected.Order(), ConfigKeys.All.Where(k => k.Reloadable).Select(k => k.Name).Order());
