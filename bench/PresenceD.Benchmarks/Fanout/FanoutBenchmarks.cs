@@ -24,8 +24,10 @@ public class FanoutBenchmarks
     private PresenceServer _server = null!;
     private Room _room = null!;
     private SendBatch _batch = null!;
+    private RoomMember _publisher = null!;
+    private System.Buffers.ReadOnlySequence<byte> _publishPayload;
 
-    [Params(1_000)]
+    [Params(10, 1_000)]
     public int Members { get; set; }
 
     [GlobalSetup]
@@ -39,7 +41,9 @@ public class FanoutBenchmarks
             var member = new RoomMember(connection, "user" + i, _server.ConnIds.Next()) { Visible = true };
             _room = _server.Rooms.Place("bench", member);
             _connections.Add(connection);
+            _publisher = member;
         }
+        _publishPayload = new System.Buffers.ReadOnlySequence<byte>(_payload);
         _batch = SendBatch.Open();
     }
 
@@ -57,6 +61,13 @@ public class FanoutBenchmarks
         ServerFrames.Message(frame, "bench", "publisher", "n0-1", _payload, 0);
         return RoomFanout.Deliver(_room, frame.WrittenSpan, except: null, _batch);
     }
+
+    /// <summary>
+    /// The whole PUBLISH path of a room without history (Room.Publish: encode, fan out, hand to the broker), which
+    /// passes the hand-over's publish gate (Room.HandOver.cs) with two interlocked operations and no lock.
+    /// </summary>
+    [Benchmark(Description = "Room.Publish (no history): gate + encode + enqueue to every other member")]
+    public bool PublishToRoom() => _room.Publish(_publisher, _publishPayload, _batch);
 
     [GlobalCleanup]
     public async Task Cleanup() => await _server.DisposeAsync();

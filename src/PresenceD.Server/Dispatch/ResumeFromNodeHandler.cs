@@ -171,10 +171,27 @@ internal sealed partial class Dispatcher
             leftCount = left?.Count ?? 0;
         }
         Backplane.SessionStarted(session.User, session.ConnId);
+        _ = EndUnfinishedCutsAsync(session, rooms);
         ResumeCounters.CountResumed();
         _logger.LogInformation("conn {Conn} user {User} resumed from {Remote}, handed over from node {Node}: {Rooms} rooms, {HeldBytes} held bytes, left {Left} rooms its new token does not allow",
             session.ConnId, session.User, connection.Remote, node, rooms.Length, held.Length, leftCount);
         return true;
+    }
+
+    /// <summary>
+    /// A mark or acknowledgement normally comes back within a round trip of the HELD; one still missing after
+    /// resume_handover_timeout was lost (a gap in the room's subscription), and the member would miss frames for good.
+    /// </summary>
+    private async Task EndUnfinishedCutsAsync(Session session, RoomMember[] rooms)
+    {
+        await Task.Delay(Options.ResumeHandoverTimeout).ConfigureAwait(false);
+        foreach (RoomMember member in rooms)
+        {
+            if (!member.Room.EndUnfinishedCut(member)) continue;
+            ResumeCounters.CountHandOverFailed();
+            _logger.LogWarning("conn {Conn} room {Room}: the hand-over's mark or acknowledgement never came back through the room's channel; delivering everything from now on (frames around the cut may be missing or repeated)",
+                session.ConnId, member.Room.Name);
+        }
     }
 
     /// <summary>One resume waiting for the old node's answers (GIVE or REFUSE, then HELD), in the order they come.</summary>

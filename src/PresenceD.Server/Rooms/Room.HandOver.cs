@@ -105,6 +105,20 @@ internal sealed partial class Room
         }
     }
 
+    /// <summary>
+    /// The hand-over finished a while ago and <paramref name="member"/> still waits for its mark or acknowledgement: the
+    /// echo was lost (a subscription gap). It gets every frame from now on; true when it had to be told so.
+    /// </summary>
+    public bool EndUnfinishedCut(RoomMember member)
+    {
+        lock (Sync)
+        {
+            if (member.CutFrom is null && !member.AwaitingMark) return false;
+            EndCut(member);
+            return true;
+        }
+    }
+
     /// <summary>Under <see cref="Sync"/>: the member no longer waits for a cut (done, or it left meanwhile).</summary>
     private void EndCut(RoomMember member)
     {
