@@ -25,11 +25,6 @@ internal sealed class NodeLink : ISessionLink
 
     public string NodeId { get; }
 
-    /// <summary>Completes once the node's channel is subscribed (tests and the start log wait for it).</summary>
-    public Task Subscribed => _subscribed.Task;
-
-    private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
     public void Listen(Action<SessionLinkMessage> receiver) => _receiver = receiver;
 
     public static string ChannelName(string node) => "pd:n:" + HashSlots.Tag(node);
@@ -51,7 +46,6 @@ internal sealed class NodeLink : ISessionLink
                 // The library's own timeout, not redis_timeout: a SUBSCRIBE given up on here may still reach Redis.
                 ChannelMessageQueue queue = await _backplane.Gateway.Subscriber.SubscribeAsync(ChannelOf(NodeId)).ConfigureAwait(false);
                 queue.OnMessage(message => OnMessage((byte[])message.Message!));
-                _subscribed.TrySetResult();
                 return;
             }
             catch (Exception e)

@@ -42,9 +42,6 @@ internal sealed class RedisBackplane : IBackplane
 
     public ISessionLink? SessionLink => _link;
 
-    /// <summary>The node's own channel (cross-node resumes).</summary>
-    internal NodeLink Link => _link;
-
     public BackplaneHealth Health { get; }
 
 
