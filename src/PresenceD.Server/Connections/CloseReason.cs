@@ -41,4 +41,6 @@ internal enum CloseReason
     TlsHandshakeFailed,
     /// <summary>A plain (not TLS) connection reached a port with tls on.</summary>
     TlsRequired,
+    /// <summary>A TLS handshake reached a port with tls off (its ClientHello read as a frame header).</summary>
+    TlsOnPlainPort,
 }

@@ -30,6 +30,7 @@ internal static class CloseReasons
         CloseReason.InternalError => (ErrorCode.Internal, "internal error", Jitter(500, 2000)),
         CloseReason.Superseded => (ErrorCode.Superseded, "session resumed on another connection", 0),
         CloseReason.TlsRequired => (ErrorCode.Protocol, "this port requires TLS", 0),
+        CloseReason.TlsOnPlainPort => (ErrorCode.Protocol, "this port does not speak TLS", 0),
         _ => (ErrorCode.None, "", 0),
     };
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using PresenceD.Protocol;
 using PresenceD.Protocol.Framing;
 using PresenceD.Protocol.Messages;
+using PresenceD.Server.Tls;
 
 namespace PresenceD.Server.Connections;
 
@@ -216,7 +217,9 @@ internal sealed partial class Connection
             }
             catch (ProtocolException e)
             {
-                ProtocolViolation(CloseReason.FrameTooLarge, e.Message, buffer, batch);
+                // A TLS client on a port without TLS: its ClientHello reads as a frame over max_frame. Say what it is.
+                if (TlsRecords.StartsWithClientHello(buffer)) ProtocolViolation(CloseReason.TlsOnPlainPort, "a TLS handshake on a port without TLS (tls off)", buffer, batch);
+                else ProtocolViolation(CloseReason.FrameTooLarge, e.Message, buffer, batch);
                 return false;
             }
             if (!_framesInRead)

@@ -17,8 +17,6 @@ namespace PresenceD.Server.Connections;
 /// </summary>
 internal sealed partial class Connection
 {
-    private const byte TlsHandshakeRecord = 0x16;
-
     private SslStream? _tls;
     private volatile TransportStage _stage = TransportStage.Plain;
     // Whether any plaintext arrived. With TLS 1.3 the server's handshake is done before the client has checked the
@@ -69,7 +67,7 @@ internal sealed partial class Connection
         }
         switch (PeekFirstByte())
         {
-            case TlsHandshakeRecord:
+            case TlsRecords.HandshakeRecord:
                 await HandshakeAsync().ConfigureAwait(false);
                 return;
             case < 0:

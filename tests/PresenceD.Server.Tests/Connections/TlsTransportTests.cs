@@ -78,6 +78,42 @@ public sealed class TlsTransportTests : IDisposable
     }
 
     [Fact]
+    public async Task Refresh_round_trips_over_tls_and_narrows_the_rooms()
+    {
+        const string secret = "tls-refresh-secret-of-some-length";
+        string secretFile = Path.GetTempFileName();
+        File.WriteAllText(secretFile, secret);
+        try
+        {
+            await using TestServer server = Start(TlsMode.On, o =>
+            {
+                o.Auth = AuthMode.Jwt;
+                o.JwtSecretFile = secretFile;
+            });
+            long exp = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 60;
+            string first = Dispatch.JwtAuthTests.Token(new { sub = "alice", exp, rooms = new[] { "a", "b" } }, secret: secret);
+            await using TestClient alice = await TestClient.HelloAsync(server.EndPoint, first, features: ProtocolFeatures.Refresh, tls: Trusting);
+            Assert.Equal(ProtocolFeatures.Refresh, alice.Welcome!.Features);
+            await alice.SendAsync(f => ClientFrames.Join(f, 2, "a"));
+            await alice.ExpectAsync<JoinedMessage>();
+            await alice.SendAsync(f => ClientFrames.Join(f, 3, "b"));
+            await alice.ExpectAsync<JoinedMessage>();
+
+            string narrower = Dispatch.JwtAuthTests.Token(new { sub = "alice", exp = exp + 60, rooms = new[] { "a" } }, secret: secret);
+            await alice.SendAsync(f => ClientFrames.Refresh(f, 4, narrower));
+            RefreshedMessage refreshed = await alice.ExpectAsync<RefreshedMessage>();
+            Assert.Equal((4u, exp + 60), (refreshed.Rid, refreshed.Exp));
+            Assert.Equal(["b"], refreshed.Left);
+            await alice.SendAsync(f => ClientFrames.Ping(f, 5));
+            Assert.Equal(5u, (await alice.ExpectAsync<PongMessage>()).Rid);
+        }
+        finally
+        {
+            File.Delete(secretFile);
+        }
+    }
+
+    [Fact]
     public async Task A_reader_that_falls_behind_gets_every_message_in_order_once_it_reads()
     {
         // The socket buffer fills while bob does not read: the TLS writes finish asynchronously, in order.
@@ -114,6 +150,27 @@ public sealed class TlsTransportTests : IDisposable
         Assert.Equal((ErrorCode.Protocol, "this port requires TLS"), (goAway.Code, goAway.Text));
         await Eventually.TrueAsync(() => server.Server.Connections.Counters.Closes(CloseReason.TlsRequired) == 1, "the close counted as tls_required");
         await server.Log.WaitForAsync(TimeSpan.FromSeconds(10), "closed: TlsRequired (the first byte is not a TLS handshake)");
+    }
+
+    [Fact]
+    public async Task A_tls_client_on_a_plain_port_fails_at_once_and_the_server_names_the_close()
+    {
+        await using TestServer server = Start(TlsMode.Off);
+        // The server answers the ClientHello with plaintext ERROR and GOAWAY, which the client's TLS library refuses
+        // as a malformed record: an error, not a hang until the handshake's timeout (that would be a cancellation).
+        Exception failed = await Assert.ThrowsAnyAsync<Exception>(() => TestClient.ConnectAsync(server.EndPoint, Trusting));
+        Assert.True(failed is AuthenticationException or IOException, failed.ToString());
+        await Eventually.TrueAsync(() => server.Server.Connections.Counters.Closes(CloseReason.TlsOnPlainPort) == 1, "the close counted as tls_on_plain_port");
+        Assert.Equal(0, server.Server.Connections.Counters.Closes(CloseReason.FrameTooLarge));
+        await server.Log.WaitForAsync(TimeSpan.FromSeconds(10), "closed: TlsOnPlainPort (a TLS handshake on a port without TLS (tls off))");
+
+        // What a plain reader of that port sees after sending a ClientHello's first bytes.
+        await using TestClient raw = await TestClient.ConnectAsync(server.EndPoint);
+        await raw.SendRawAsync(new byte[] { 0x16, 0x03, 0x01, 0x00, 0xF4, 0x01, 0x00, 0x00, 0xF0, 0x03, 0x03 });
+        List<ServerMessage> answer = await raw.ReadUntilClosedAsync();
+        Assert.Equal((ErrorCode.Protocol, "a TLS handshake on a port without TLS (tls off)"), (Assert.IsType<ErrorMessage>(answer[0]).Code, ((ErrorMessage)answer[0]).Text));
+        GoAwayMessage goAway = Assert.IsType<GoAwayMessage>(answer[1]);
+        Assert.Equal((ErrorCode.Protocol, "this port does not speak TLS"), (goAway.Code, goAway.Text));
     }
 
     [Fact]
