@@ -85,7 +85,7 @@ internal static class ConfigValidator
 
         if (options.UsesTls)
         {
-            string needer = options.Tls != TlsMode.Off ? "tls " + ConfigKeys.Find("tls")!.Format(options) : "admin_tls on";
+            string needer = options.Tls != TlsMode.Off ? "tls " + ConfigKeys.Find("tls")!.Format(options) : "admin_tls " + ConfigKeys.Find("admin_tls")!.Format(options);
             string where = options.SourceOf(options.Tls != TlsMode.Off ? "tls" : "admin_tls");
             if (options.TlsCertFile.Length == 0 || options.TlsKeyFile.Length == 0)
             {

@@ -100,6 +100,20 @@ internal static class ConfigValues
 
     public static string FormatBool(bool value) => value ? "on" : "off";
 
+    /// <summary>admin_tls: on|off as before it had optional (so yes, no, true and false still work), or optional.</summary>
+    public static TlsMode ParseAdminTls(string text)
+    {
+        if (text.Equals("optional", StringComparison.OrdinalIgnoreCase)) return TlsMode.Optional;
+        try
+        {
+            return ParseBool(text) ? TlsMode.On : TlsMode.Off;
+        }
+        catch (FormatException)
+        {
+            throw new FormatException($"'{text}' is not on|off|optional");
+        }
+    }
+
     public static TEnum ParseChoice<TEnum>(string text, IReadOnlyList<(string Name, TEnum Value)> choices)
     {
         foreach ((string name, TEnum value) in choices)

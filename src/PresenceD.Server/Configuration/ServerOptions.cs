@@ -118,10 +118,10 @@ internal sealed class ServerOptions
     /// <summary>The TLS versions accepted (tls_min_version and above).</summary>
     public System.Security.Authentication.SslProtocols TlsProtocols { get; set; } = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
 
-    public bool AdminTls { get; set; }
+    public TlsMode AdminTls { get; set; }
 
     /// <summary>True when a port serves TLS, so the certificate must be loaded.</summary>
-    public bool UsesTls => Tls != TlsMode.Off || (AdminTls && AdminPort != 0);
+    public bool UsesTls => Tls != TlsMode.Off || (AdminTls != TlsMode.Off && AdminPort != 0);
 
     public LogLevel LogLevel { get; set; } = LogLevel.Information;
 

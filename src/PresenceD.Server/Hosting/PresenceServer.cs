@@ -81,7 +81,7 @@ internal sealed class PresenceServer : IAsyncDisposable
 
     public ResumeCounters ResumeCounters => _dispatcher.ResumeCounters;
 
-    /// <summary>The certificate and versions of the TLS ports (tls on or optional, admin_tls on), else null.</summary>
+    /// <summary>The certificate and versions of the TLS ports (tls or admin_tls on or optional), else null.</summary>
     public TlsServerSettings? Tls { get; }
 
     /// <summary>The token verifier with auth jwt (the warm-up signs its own token and checks it with it), else null.</summary>
@@ -110,7 +110,7 @@ internal sealed class PresenceServer : IAsyncDisposable
         {
             ServerOptions options = Options.Current;
             Logger.LogInformation("tls {Tls} on the client port, admin_tls {AdminTls}, tls_min_version {MinVersion}: certificate {Certificate}",
-                ConfigKeys.Find("tls")!.Format(options), options.AdminTls ? "on" : "off", ConfigKeys.Find("tls_min_version")!.Format(options), Tls.Credentials.Description);
+                ConfigKeys.Find("tls")!.Format(options), ConfigKeys.Find("admin_tls")!.Format(options), ConfigKeys.Find("tls_min_version")!.Format(options), Tls.Credentials.Description);
         }
         Logger.LogInformation("presenced listening on {EndPoint} (node {Node}, backplane {Backplane}, auth {Auth}, io_engine {IoEngine})",
             EndPoint, ConnIds.NodeId, Backplane.Description, Options.Current.Auth, Connections.Scheduler.Engine == IoEngine.IoUring ? "io_uring" : "epoll");

@@ -119,7 +119,7 @@ internal static class Program
         {
             try
             {
-                admin = AdminServer.Start(new IPEndPoint(BindAddress.Resolve(options.EffectiveAdminBind), options.AdminPort), new AdminEndpoints(exporter, server.Readiness()), log, options.AdminTls ? server.Tls : null);
+                admin = AdminServer.Start(new IPEndPoint(BindAddress.Resolve(options.EffectiveAdminBind), options.AdminPort), new AdminEndpoints(exporter, server.Readiness()), log, server.Metrics.Meter, options.AdminTls, server.Tls);
             }
             catch (System.Net.Sockets.SocketException e)
             {
@@ -143,7 +143,7 @@ internal static class Program
         if (options.UsesTls && Tls.IdleTlsBuffers.Unavailable is { } why)
             log.LogWarning("idle tls connections keep their openssl record buffers (about 26 KB each): {Reason}", why);
         server.AnnounceListening();
-        if (admin is not null) log.LogInformation("admin {Scheme} on {EndPoint}: /metrics /healthz /readyz", options.AdminTls ? "https" : "http", admin.EndPoint);
+        if (admin is not null) log.LogInformation("admin {Scheme} on {EndPoint}: /metrics /healthz /readyz", options.AdminTls switch { TlsMode.On => "https", TlsMode.Optional => "https or http", _ => "http" }, admin.EndPoint);
 
         notifications.Ready(server.Wheel);
 

@@ -84,6 +84,39 @@ public sealed class TlsCertificateFileTests : IDisposable
         await using TestClient client = await TestClient.HelloAsync(daemon.EndPoint, "alice");
     }
 
+    [Fact]
+    public async Task Admin_tls_optional_serves_https_and_http_on_one_port_and_counts_a_refused_handshake()
+    {
+        int port = Ports.Free();
+        int adminPort = Ports.Free();
+        await using DaemonProcess daemon = DaemonProcess.Start(DaemonSetup.WithConfig(port, $"admin_port {adminPort}", "admin_tls optional",
+            $"tls_cert_file {_certificates.ServerCertFile}", $"tls_key_file {_certificates.ServerKeyFile}"));
+        await daemon.WaitUntilListeningAsync();
+        await daemon.WaitForLineAsync(Wait, "admin https or http on");
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) =>
+                new TestTls(_certificates.CaFile).Validate(this, certificate, chain, errors),
+        };
+        using var https = new HttpClient(handler) { Timeout = Wait };
+        Assert.Equal("ok\n", await https.GetStringAsync($"https://localhost:{adminPort}/healthz"));
+        using var plain = new HttpClient { Timeout = Wait };
+        Assert.Equal("ok\n", await plain.GetStringAsync($"http://127.0.0.1:{adminPort}/healthz"));
+
+        // A client that trusts another CA ends the handshake: logged and counted, and the port goes on serving.
+        using var other = TestCertificates.Create();
+        using var refusing = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) =>
+                new TestTls(other.CaFile).Validate(this, certificate, chain, errors),
+        };
+        using var untrusting = new HttpClient(refusing) { Timeout = Wait };
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => untrusting.GetStringAsync($"https://localhost:{adminPort}/healthz"));
+        await daemon.WaitForLineAsync(Wait, "admin tls handshake from");
+        string metrics = await plain.GetStringAsync($"http://127.0.0.1:{adminPort}/metrics");
+        Assert.Contains("presenced_admin_tls_handshakes_failed_total 1", metrics);
+    }
+
     [Theory]
     [InlineData("expired")]
     [InlineData("mismatched key")]
