@@ -62,21 +62,28 @@ public sealed class TlsCertificateFileTests : IDisposable
         Assert.Equal(Thumbprint(_certificates.RotatedCertFile), presented);
     }
 
+    // A daemon with a plain client port and admin_tls <mode> on adminPort, once its admin line (naming the scheme) is out.
+    private async Task<DaemonProcess> StartWithAdminTlsAsync(int adminPort, string mode, string adminLine)
+    {
+        DaemonProcess daemon = DaemonProcess.Start(DaemonSetup.WithConfig(Ports.Free(), $"admin_port {adminPort}", $"admin_tls {mode}",
+            $"tls_cert_file {_certificates.ServerCertFile}", $"tls_key_file {_certificates.ServerKeyFile}"));
+        await daemon.WaitUntilListeningAsync();
+        await daemon.WaitForLineAsync(Wait, adminLine);
+        return daemon;
+    }
+
+    // An HTTPS client that trusts only the CA in caFile.
+    private HttpClient Trusting(string caFile) => new(new HttpClientHandler
+    {
+        ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) => new TestTls(caFile).Validate(this, certificate, chain, errors),
+    }, disposeHandler: true) { Timeout = Wait };
+
     [Fact]
     public async Task Admin_tls_serves_the_admin_port_over_https_only()
     {
-        int port = Ports.Free();
         int adminPort = Ports.Free();
-        await using DaemonProcess daemon = DaemonProcess.Start(DaemonSetup.WithConfig(port, $"admin_port {adminPort}", "admin_tls on",
-            $"tls_cert_file {_certificates.ServerCertFile}", $"tls_key_file {_certificates.ServerKeyFile}"));
-        await daemon.WaitUntilListeningAsync();
-        await daemon.WaitForLineAsync(Wait, "admin https on");
-        using var handler = new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) =>
-                new TestTls(_certificates.CaFile).Validate(this, certificate, chain, errors),
-        };
-        using var https = new HttpClient(handler) { Timeout = Wait };
+        await using DaemonProcess daemon = await StartWithAdminTlsAsync(adminPort, "on", "admin https on");
+        using HttpClient https = Trusting(_certificates.CaFile);
         Assert.Equal("ok\n", await https.GetStringAsync($"https://localhost:{adminPort}/healthz"));
         using var plain = new HttpClient { Timeout = Wait };
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => plain.GetStringAsync($"http://127.0.0.1:{adminPort}/healthz"));
@@ -87,30 +94,16 @@ public sealed class TlsCertificateFileTests : IDisposable
     [Fact]
     public async Task Admin_tls_optional_serves_https_and_http_on_one_port_and_counts_a_refused_handshake()
     {
-        int port = Ports.Free();
         int adminPort = Ports.Free();
-        await using DaemonProcess daemon = DaemonProcess.Start(DaemonSetup.WithConfig(port, $"admin_port {adminPort}", "admin_tls optional",
-            $"tls_cert_file {_certificates.ServerCertFile}", $"tls_key_file {_certificates.ServerKeyFile}"));
-        await daemon.WaitUntilListeningAsync();
-        await daemon.WaitForLineAsync(Wait, "admin https or http on");
-        using var handler = new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) =>
-                new TestTls(_certificates.CaFile).Validate(this, certificate, chain, errors),
-        };
-        using var https = new HttpClient(handler) { Timeout = Wait };
+        await using DaemonProcess daemon = await StartWithAdminTlsAsync(adminPort, "optional", "admin https or http on");
+        using HttpClient https = Trusting(_certificates.CaFile);
         Assert.Equal("ok\n", await https.GetStringAsync($"https://localhost:{adminPort}/healthz"));
         using var plain = new HttpClient { Timeout = Wait };
         Assert.Equal("ok\n", await plain.GetStringAsync($"http://127.0.0.1:{adminPort}/healthz"));
 
         // A client that trusts another CA ends the handshake: logged and counted, and the port goes on serving.
         using var other = TestCertificates.Create();
-        using var refusing = new HttpClientHandler
-        {
-            ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) =>
-                new TestTls(other.CaFile).Validate(this, certificate, chain, errors),
-        };
-        using var untrusting = new HttpClient(refusing) { Timeout = Wait };
+        using HttpClient untrusting = Trusting(other.CaFile);
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => untrusting.GetStringAsync($"https://localhost:{adminPort}/healthz"));
         await daemon.WaitForLineAsync(Wait, "admin tls handshake from");
         string metrics = await plain.GetStringAsync($"http://127.0.0.1:{adminPort}/metrics");
