@@ -33,8 +33,11 @@ public abstract class RedisOutageTests(TestRedis redis, ITestOutputHelper output
         await cluster.Redis.RestartEmptyAsync();
         // Bob's node learns of carol through the resync; its view converges to the true cluster state.
         string expected = new[] { alice.Conn, bob.Conn, carol.Conn }.Order(StringComparer.Ordinal).Aggregate((a, b) => a + "," + b);
-        await Eventually.TrueAsync(async () => (await bob.PresenceSkippingAsync("r")).Members.Conns() == expected, $"bob's view of r to be {expected}", TimeSpan.FromSeconds(8));
-        await Eventually.TrueAsync(async () => (await alice.PresenceSkippingAsync("r")).Members.Conns() == expected, $"alice's view of r to be {expected}", TimeSpan.FromSeconds(4));
+        string seen = "";
+        // On a timeout: the last view and what each node said of Redis (a resync, a failover, a lost write).
+        string Said() => $"last view {seen}\n" + string.Join("\n", cluster.Nodes.Select(n => $"---- {n.Name}\n{n.Output}"));
+        await Eventually.TrueAsync(async () => (seen = (await bob.PresenceSkippingAsync("r")).Members.Conns()) == expected, $"bob's view of r to be {expected}", TimeSpan.FromSeconds(8), Said);
+        await Eventually.TrueAsync(async () => (seen = (await alice.PresenceSkippingAsync("r")).Members.Conns()) == expected, $"alice's view of r to be {expected}", TimeSpan.FromSeconds(4), Said);
 
         // Cross-node delivery works again. A diff may still reach alice first: on Sentinel the resync after the
         // restart can announce a member again (docs/cluster.md, failover). It may not change the converged view.
